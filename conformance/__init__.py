@@ -1,0 +1,48 @@
+"""tornado-conformance: does an implementation behave like Tornado and the RFCs?
+
+General layout (data flows top to bottom):
+
+* ``plugin``       pytest options, markers, fixtures, verdicts, summary (imports nothing heavy)
+* ``impl``         ``--impl=MODULE`` -> `Implementation` (parts, features, loop, servers)
+* ``server``       the implementation's loop in its own thread; servers per check; log capture
+* ``wire``         oracle clients on anyio: h11 for HTTP/1.1, wsproto for WebSocket
+* ``expectations`` known deviations as TOML data
+* ``report``       per-check records, the per-area summary, the JSON file
+* ``suites``       the checks, one folder per area (shipped inside this package)
+* ``fixtures``     golden vectors, reference apps, deliberately broken implementations
+
+This module re-exports what check authors and adapter authors use, and imports nothing
+heavy, so that the pytest plugin stays cheap for projects that merely have the kit installed.
+"""
+
+from __future__ import annotations
+
+from ._meta import AREAS as AREAS
+from ._meta import Level as Level
+from ._meta import check as check
+from ._meta import requires as requires
+from .errors import ProtocolViolation as ProtocolViolation
+from .errors import Timeout as Timeout
+from .errors import Violation as Violation
+from .impl import Implementation as Implementation
+from .impl import ImplementationError as ImplementationError
+from .impl import Listening as Listening
+from .impl import TornadoLike as TornadoLike
+from .trace import Trace as Trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AREAS",
+    "Implementation",
+    "ImplementationError",
+    "Level",
+    "Listening",
+    "ProtocolViolation",
+    "Timeout",
+    "TornadoLike",
+    "Trace",
+    "Violation",
+    "check",
+    "requires",
+]

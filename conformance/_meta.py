@@ -1,0 +1,118 @@
+"""Check metadata: the area, the reference and the level every check declares.
+
+Rule: a check is a pytest test function in ``suites/`` that carries exactly one
+area marker and one ``conformance`` mark (reference + level). The plugin refuses
+to run a suite where a check lacks either (see ``validate_item``), so a verdict
+can always be traced back to the sentence in an RFC or in Tornado's documentation
+that it enforces.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+#: The five areas, in the order the summary prints them. Each is a marker.
+AREAS: dict[str, str] = {
+    "http11": "HTTP/1.1 server and client behaviour, judged by h11 (RFC 9110/9112)",
+    "websocket": "WebSocket handler and client, with wsproto as the peer (RFC 6455/7692)",
+    "coroutines": "Future, coroutine and IOLoop semantics (Tornado docs)",
+    "lifecycle": "RequestHandler hook order and API (Tornado docs)",
+    "cookies": "cookie signing, XSRF and authentication (Tornado docs)",
+}
+
+
+class Level(str, enum.Enum):
+    """How binding the rule a check enforces is."""
+
+    MUST = "MUST"  #: an absolute requirement of the RFC (or of Tornado's documented API)
+    SHOULD = "SHOULD"  #: a recommendation of the RFC
+    TORNADO = "TORNADO"  #: what Tornado documents or exhibits where the RFC leaves freedom
+
+    def __str__(self) -> str:
+        return self.value
+
+
+LEVEL_ORDER = {Level.MUST.value: 0, Level.SHOULD.value: 1, Level.TORNADO.value: 2}
+
+
+def check(reference: str, level: Level | str) -> pytest.MarkDecorator:
+    """Declare the rule a check enforces.
+
+    Args:
+        reference: where the rule is written, e.g. ``"RFC 9112 §6.3"`` or
+            ``"Tornado docs: RequestHandler.on_finish"``.
+        level: ``MUST``, ``SHOULD`` or ``TORNADO``.
+
+    Returns:
+        A pytest mark; use it as a decorator, or in ``pytest.param(marks=...)``
+        to give one parametrized case its own level.
+
+    Raises:
+        ValueError: for an empty reference or an unknown level.
+
+    Example::
+
+        @check("RFC 9112 §9.3", Level.MUST)
+        async def test_http11_connections_are_persistent_by_default(http): ...
+    """
+    if not isinstance(reference, str) or not reference.strip():
+        raise ValueError(f"check() needs a reference such as 'RFC 9112 §6.3', got {reference!r}")
+    value = level.value if isinstance(level, Level) else str(level)
+    if value not in LEVEL_ORDER:
+        raise ValueError(f"check() level must be one of MUST, SHOULD, TORNADO, got {level!r}")
+    return pytest.mark.conformance(reference=reference, level=value)
+
+
+def requires(*parts: str, features: Iterable[str] = ()) -> pytest.MarkDecorator:
+    """Declare the API parts (``web``, ``websocket``...) and features a check needs.
+
+    A check whose part or feature the implementation does not provide is skipped
+    and counted as *not provided*.
+    """
+    return pytest.mark.conformance_requires(parts=tuple(parts), features=tuple(features))
+
+
+def check_id(item: pytest.Item) -> str:
+    """The stable id of a check: ``<area>.<function name without test_>[<param id>]``.
+
+    It does not depend on where the suites are installed, so expectations files
+    written against a checkout hold for a pip-installed kit and the other way round.
+    """
+    area = area_of(item) or "unknown"
+    name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
+    if name.startswith("test_"):
+        name = name[len("test_") :]
+    callspec = getattr(item, "callspec", None)
+    suffix = f"[{callspec.id}]" if callspec is not None else ""
+    return f"{area}.{name}{suffix}"
+
+
+def area_of(item: pytest.Item) -> str | None:
+    found = [name for name in AREAS if item.get_closest_marker(name) is not None]
+    return found[0] if len(found) == 1 else None
+
+
+def describe(item: pytest.Item) -> dict[str, Any]:
+    """The metadata of a check, as the report and the JSON use it."""
+    mark = item.get_closest_marker("conformance")
+    return {
+        "id": check_id(item),
+        "area": area_of(item),
+        "reference": mark.kwargs.get("reference") if mark else None,
+        "level": mark.kwargs.get("level") if mark else None,
+    }
+
+
+def validate_item(item: pytest.Item) -> str | None:
+    """Say what is wrong with a check's metadata, or None when it is complete."""
+    areas = [name for name in AREAS if item.get_closest_marker(name) is not None]
+    if len(areas) != 1:
+        return f"carries {len(areas)} area markers ({', '.join(areas) or 'none'}); exactly one of {', '.join(AREAS)} is required"
+    mark = item.get_closest_marker("conformance")
+    if mark is None or not mark.kwargs.get("reference") or mark.kwargs.get("level") not in LEVEL_ORDER:
+        return "has no @check(reference, level) declaration; every check must cite its reference and level"
+    return None

@@ -1,0 +1,308 @@
+"""The implementation under test: ``--impl=MODULE`` turned into an `Implementation`.
+
+Rules of this module:
+
+1. If MODULE has an attribute ``conformance_adapter``, it *is* the implementation
+   (an `Implementation` instance, or a zero-argument factory returning one). This is
+   how a port that is not API-identical to Tornado plugs in without patching the kit.
+2. Otherwise MODULE is wrapped by `TornadoLike`: each API part in `PARTS` is the
+   module's attribute of that name if present, else the submodule ``MODULE.<part>``
+   if importable, else *missing*. A missing part never crashes the run: the checks
+   that need it are skipped as *not provided*.
+3. Everything that runs "on the implementation's loop" goes through the small set of
+   methods an adapter may override (`new_loop`, `run_loop`, `stop_loop`,
+   `close_loop`, `call_soon_threadsafe`, `listen`). Checks never touch Tornado
+   internals, so they stay valid for a rewrite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import socket
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+#: The Tornado API parts a Tornado-like module may provide.
+PARTS = (
+    "web",
+    "websocket",
+    "gen",
+    "concurrent",
+    "ioloop",
+    "httpserver",
+    "httputil",
+    "escape",
+    "httpclient",
+    "iostream",
+    "netutil",
+    "locks",
+    "queues",
+)
+
+
+class ImplementationError(Exception):
+    """The kit cannot use the implementation (a usage error, not a failed check)."""
+
+
+@dataclass
+class Listening:
+    """A server the implementation started for one check."""
+
+    host: str
+    port: int
+    stop: Callable[[], Any]  #: called on the loop thread; may return an awaitable
+
+
+def _version_of(module: ModuleType) -> str:
+    for attr in ("version", "__version__", "VERSION"):
+        value = getattr(module, attr, None)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, tuple):
+            return ".".join(str(v) for v in value)
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(module.__name__.split(".")[0])
+        except PackageNotFoundError:
+            return "unknown"
+    except ImportError:  # pragma: no cover - Python < 3.8 only
+        return "unknown"
+
+
+class Implementation:
+    """What the kit needs from an implementation. Subclass it to write an adapter.
+
+    Attributes:
+        name: what ``--impl`` named (or the adapter's own name).
+        version: the implementation's version, for the report.
+    """
+
+    name: str = "unknown"
+    version: str = "unknown"
+
+    # -- API parts and features ---------------------------------------------------
+    def part(self, name: str) -> Any | None:
+        """The API part ``name`` (e.g. ``web``), or None when it is not provided."""
+        raise NotImplementedError
+
+    def missing_reason(self, name: str) -> str:
+        return f"{self.name} does not provide the '{name}' part"
+
+    def feature(self, name: str) -> bool:
+        """Whether the implementation has feature ``name`` (see `FEATURES`)."""
+        detector = FEATURES.get(name)
+        if detector is None:
+            raise KeyError(f"unknown feature {name!r}; known features: {', '.join(sorted(FEATURES))}")
+        try:
+            return bool(detector(self))
+        except Exception:
+            return False
+
+    # -- the loop -------------------------------------------------------------------
+    def new_loop(self) -> Any:
+        """Create the implementation's event loop. Called on the loop thread."""
+        raise NotImplementedError
+
+    def run_loop(self, loop: Any) -> None:
+        """Run ``loop`` until `stop_loop`. Called on the loop thread; blocks."""
+        raise NotImplementedError
+
+    def stop_loop(self, loop: Any) -> None:
+        """Ask ``loop`` to stop. Called on the loop thread."""
+        raise NotImplementedError
+
+    def close_loop(self, loop: Any) -> None:
+        """Release everything ``loop`` holds. Called on the loop thread after `run_loop`."""
+
+    def call_soon_threadsafe(self, loop: Any, fn: Callable[[], Any]) -> None:
+        """Schedule ``fn`` on ``loop`` from another thread. ``fn`` may return an awaitable,
+        which the loop must then drive to completion."""
+        raise NotImplementedError
+
+    # -- servers --------------------------------------------------------------------
+    def listen(self, handlers: list[Any], settings: dict[str, Any], server_kwargs: dict[str, Any]) -> Listening:
+        """Start an application with ``handlers`` and ``settings`` on 127.0.0.1, on a free
+        port. Called on the loop thread."""
+        raise NotImplementedError
+
+
+class TornadoLike(Implementation):
+    """A module laid out like the ``tornado`` package (rule 2 above)."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.name = module.__name__
+        self.version = _version_of(module)
+        self._parts: dict[str, Any | None] = {}
+        self._why_missing: dict[str, str] = {}
+
+    def part(self, name: str) -> Any | None:
+        if name not in self._parts:
+            self._parts[name] = self._find_part(name)
+        return self._parts[name]
+
+    def _find_part(self, name: str) -> Any | None:
+        value = getattr(self.module, name, None)
+        if value is not None:
+            return value
+        qualified = f"{self.module.__name__}.{name}"
+        try:
+            return importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and qualified.startswith(exc.name):
+                self._why_missing[name] = f"no attribute '{name}' and no submodule {qualified}"
+            else:
+                self._why_missing[name] = f"{qualified} failed to import: {exc}"
+        except Exception as exc:  # the part exists but is broken: say so
+            self._why_missing[name] = f"{qualified} failed to import: {type(exc).__name__}: {exc}"
+        return None
+
+    def missing_reason(self, name: str) -> str:
+        self.part(name)
+        why = self._why_missing.get(name, "not provided")
+        return f"{self.name} does not provide '{name}' ({why})"
+
+    # -- the loop -------------------------------------------------------------------
+    def _ioloop_class(self) -> Any:
+        ioloop = self.part("ioloop")
+        if ioloop is None:
+            raise ImplementationError(self.missing_reason("ioloop"))
+        return ioloop.IOLoop
+
+    def new_loop(self) -> Any:
+        IOLoop = self._ioloop_class()
+        # Tornado >= 5 lives on asyncio: make a fresh asyncio loop for this thread and
+        # take the IOLoop that wraps it while it is running (the non-deprecated way).
+        aloop = asyncio.new_event_loop()
+        asyncio.set_event_loop(aloop)
+
+        async def current() -> Any:
+            return IOLoop.current()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loop = aloop.run_until_complete(current())
+            if getattr(loop, "asyncio_loop", None) is aloop:
+                return loop
+            # Tornado 4.x: its own poll loop, not asyncio's.
+            asyncio.set_event_loop(None)
+            aloop.close()
+            loop = IOLoop()
+            loop.make_current()
+            return loop
+
+    def run_loop(self, loop: Any) -> None:
+        loop.start()
+
+    def stop_loop(self, loop: Any) -> None:
+        loop.stop()
+
+    def close_loop(self, loop: Any) -> None:
+        aloop = getattr(loop, "asyncio_loop", None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loop.close(all_fds=True)
+            if aloop is not None and not aloop.is_closed():
+                aloop.run_until_complete(aloop.shutdown_asyncgens())
+                if sys.version_info >= (3, 9):
+                    aloop.run_until_complete(aloop.shutdown_default_executor())
+                aloop.close()
+            asyncio.set_event_loop(None)
+
+    def call_soon_threadsafe(self, loop: Any, fn: Callable[[], Any]) -> None:
+        loop.add_callback(fn)
+
+    # -- servers --------------------------------------------------------------------
+    def listen(self, handlers: list[Any], settings: dict[str, Any], server_kwargs: dict[str, Any]) -> Listening:
+        web = self.part("web")
+        httpserver = self.part("httpserver")
+        if web is None or httpserver is None:
+            raise ImplementationError(self.missing_reason("web" if web is None else "httpserver"))
+        app = web.Application(handlers, **settings)
+        server = httpserver.HTTPServer(app, **server_kwargs)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        sock.setblocking(False)
+        server.add_sockets([sock])
+        port = sock.getsockname()[1]
+
+        def stop() -> Any:
+            server.stop()
+            close_all = getattr(server, "close_all_connections", None)
+            return close_all() if close_all is not None else None
+
+        return Listening("127.0.0.1", port, stop)
+
+
+# -- features ---------------------------------------------------------------------
+def _handler_has(attr: str) -> Callable[[Implementation], bool]:
+    def detect(impl: Implementation) -> bool:
+        web = impl.part("web")
+        return web is not None and hasattr(web.RequestHandler, attr)
+
+    return detect
+
+
+def _signed_value_v2(impl: Implementation) -> bool:
+    import inspect
+
+    web = impl.part("web")
+    return web is not None and "version" in inspect.signature(web.create_signed_value).parameters
+
+
+#: Feature name -> detector. A check declares features with ``requires(features=...)``.
+FEATURES: dict[str, Callable[[Implementation], bool]] = {
+    "signed_cookies": lambda impl: impl.part("web") is not None and hasattr(impl.part("web"), "create_signed_value"),
+    "signed_value_v2": _signed_value_v2,
+    "set_secure_cookie": _handler_has("set_secure_cookie"),
+    "set_signed_cookie": _handler_has("set_signed_cookie"),
+    "xsrf": _handler_has("check_xsrf_cookie"),
+    "gen_multi": lambda impl: impl.part("gen") is not None and hasattr(impl.part("gen"), "multi"),
+}
+
+
+def load(name: str) -> Implementation:
+    """Turn ``--impl=name`` into an `Implementation`.
+
+    Raises:
+        ImplementationError: with a one-line message when ``name`` cannot be used.
+    """
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        raise ImplementationError(
+            f"--impl={name!r} is not a module name; pass a dotted module path such as --impl=tornado or --impl=mypkg.compat"
+        )
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:
+        raise ImplementationError(
+            f"--impl={name}: cannot import module {name!r} ({type(exc).__name__}: {exc}); "
+            "install it or put it on PYTHONPATH, or pass another module (default: --impl=tornado)"
+        ) from None
+    adapter = getattr(module, "conformance_adapter", None)
+    if adapter is None:
+        return TornadoLike(module)
+    if isinstance(adapter, Implementation):
+        return adapter
+    if callable(adapter):
+        try:
+            made = adapter()
+        except Exception as exc:
+            raise ImplementationError(
+                f"--impl={name}: {name}.conformance_adapter() raised {type(exc).__name__}: {exc}"
+            ) from None
+        if isinstance(made, Implementation):
+            return made
+        adapter = made
+    raise ImplementationError(
+        f"--impl={name}: {name}.conformance_adapter must be a conformance.Implementation or a "
+        f"zero-argument factory returning one, got {type(adapter).__name__}"
+    )

@@ -1,0 +1,146 @@
+"""Results: one record per check, the per-area summary, the JSON file.
+
+The record of a check is built from its reports alone (``user_properties`` carry the
+metadata), so results from pytest-xdist workers merge exactly like a serial run's.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._meta import AREAS, LEVEL_ORDER
+
+NOT_PROVIDED = "not provided"
+
+
+@dataclass
+class Record:
+    nodeid: str
+    id: str
+    area: str | None
+    reference: str | None
+    level: str | None
+    outcome: str = "passed"  #: passed | failed | skipped | xfailed | xpassed
+    message: str = ""
+    verdict: str | None = None  #: for failures: failed | timeout | protocol
+    not_provided: bool = False
+    stale: bool = False  #: an expectation lists it but it passed
+    expectation: str | None = None
+    duration: float = 0.0
+
+
+@dataclass
+class Results:
+    impl_name: str = "unknown"
+    impl_version: str = "unknown"
+    records: dict[str, Record] = field(default_factory=dict)
+    unknown_expectations: list[str] = field(default_factory=list)
+
+    # -- collecting ---------------------------------------------------------------------
+    def add(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        meta = props.get("conformance")
+        if not isinstance(meta, dict):
+            return
+        record = self.records.get(report.nodeid)
+        if record is None:
+            record = Record(nodeid=report.nodeid, id=meta["id"], area=meta["area"], reference=meta["reference"],
+                            level=meta["level"], expectation=meta.get("expectation"))
+            self.records[report.nodeid] = record
+        record.duration += getattr(report, "duration", 0.0) or 0.0
+        message = props.get("conformance_message")
+        if report.skipped:
+            if hasattr(report, "wasxfail"):
+                record.outcome = "xfailed"
+                record.message = str(message or report.wasxfail)
+            else:
+                record.outcome = "skipped"
+                reason = _skip_reason(report)
+                record.message = reason
+                record.not_provided = reason.startswith(NOT_PROVIDED)
+        elif report.failed:
+            if report.when == "call" and _is_strict_xpass(report):
+                record.outcome = "xpassed"
+                record.stale = True
+                record.message = f"stale expectation: the check passed, but the expectations file lists it ({meta.get('expectation')})"
+            elif record.outcome != "failed":
+                record.outcome = "failed"
+                record.verdict = str(props.get("conformance_verdict") or "failed")
+                record.message = str(message or _short(report))
+        elif report.when == "call" and hasattr(report, "wasxfail"):
+            record.outcome = "xpassed"
+
+    # -- summarising --------------------------------------------------------------------
+    def summary(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = {}
+        for record in self.records.values():
+            area = record.area or "unknown"
+            row = table.setdefault(area, {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0, "not_provided": 0})
+            row[record.outcome] += 1
+            if record.not_provided:
+                row["not_provided"] += 1
+        order = list(AREAS)
+        return dict(sorted(table.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "impl": {"name": self.impl_name, "version": self.impl_version},
+            "python": platform.python_version(),
+            "summary": self.summary(),
+            "tests": [asdict(r) for r in sorted(self.records.values(), key=lambda r: r.nodeid)],
+            "unknown_expectations": sorted(self.unknown_expectations),
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+    def terminal_lines(self) -> list[str]:
+        lines = [f"implementation: {self.impl_name} {self.impl_version}", ""]
+        head = f"{'area':<12}{'passed':>8}{'failed':>8}{'not provided':>14}{'expected':>10}{'stale':>7}{'skipped':>9}"
+        lines.append(head)
+        for area, row in self.summary().items():
+            other_skips = row["skipped"] - row["not_provided"]
+            lines.append(
+                f"{area:<12}{row['passed']:>8}{row['failed']:>8}{row['not_provided']:>14}"
+                f"{row['xfailed']:>10}{row['xpassed']:>7}{other_skips:>9}"
+            )
+        failures = [r for r in self.records.values() if r.outcome == "failed"]
+        failures.sort(key=lambda r: (LEVEL_ORDER.get(r.level or "", 9), r.area or "", r.id))
+        if failures:
+            lines += ["", "failures, MUST first:"]
+            for r in failures:
+                first = r.message.strip().splitlines()[0] if r.message.strip() else ""
+                lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {r.verdict}: {first[:160]}")
+        stale = [r for r in self.records.values() if r.stale]
+        if stale:
+            lines += ["", "stale expectations (listed as failing, but passed):"]
+            lines += [f"  {r.id}" for r in sorted(stale, key=lambda r: r.id)]
+        if self.unknown_expectations:
+            lines += ["", "expectations for checks that were not collected (renamed or removed?):"]
+            lines += [f"  {cid}" for cid in sorted(self.unknown_expectations)]
+        return lines
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        reason = str(longrepr[2])
+        return reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+    return str(longrepr or "")
+
+
+def _is_strict_xpass(report: pytest.TestReport) -> bool:
+    return "[XPASS(strict)]" in str(report.longrepr or "")
+
+
+def _short(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    return str(report.longrepr or "")[-2000:]

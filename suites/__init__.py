@@ -1,0 +1,1 @@
+"""The checks, one package per area; installed as ``conformance.suites``."""

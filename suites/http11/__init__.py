@@ -1,0 +1,1 @@
+"""Checks of the http11 area."""
