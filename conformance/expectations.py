@@ -41,7 +41,7 @@ class Expectation:
 
 
 def _line_of(text: str, check_id: str) -> int | None:
-    pattern = re.compile(r"^\s*\[\s*checks\s*\.\s*[\"']" + re.escape(check_id) + r"[\"']\s*\]", re.M)
+    pattern = re.compile(r"^[ \t]*\[\s*checks\s*\.\s*[\"']" + re.escape(check_id) + r"[\"']\s*\]", re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import socket
-import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,7 +210,7 @@ class TornadoLike(Implementation):
             loop.close(all_fds=True)
             if aloop is not None and not aloop.is_closed():
                 aloop.run_until_complete(aloop.shutdown_asyncgens())
-                if sys.version_info >= (3, 9):
+                if hasattr(aloop, "shutdown_default_executor"):
                     aloop.run_until_complete(aloop.shutdown_default_executor())
                 aloop.close()
             asyncio.set_event_loop(None)

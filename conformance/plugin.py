@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import functools
 import inspect
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,17 +52,43 @@ def _positive_float(text: str) -> float:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "tornado-conformance")
-    group.addoption("--impl", dest="conformance_impl", default=None, metavar="MODULE",
-                    help=f"module of the implementation under test (default: {DEFAULT_IMPL}); "
-                    "with no test paths, runs the kit's suites against it")
-    group.addoption("--client-backend", dest="conformance_client_backend", default=None, choices=BACKENDS,
-                    help="anyio backend of the kit's oracle clients (default: trio)")
-    group.addoption("--conformance-timeout", dest="conformance_timeout", default=None, type=_positive_float,
-                    metavar="SECONDS", help=f"deadline of every network operation (default: {DEFAULT_TIMEOUT:g})")
-    group.addoption("--conformance-json", dest="conformance_json", default=None, metavar="PATH",
-                    help="write the results as JSON to PATH")
-    group.addoption("--expectations", dest="conformance_expectations", default=None, metavar="FILE",
-                    help="TOML file of the implementation's known deviations (strict expected failures)")
+    group.addoption(
+        "--impl",
+        dest="conformance_impl",
+        default=None,
+        metavar="MODULE",
+        help=f"module of the implementation under test (default: {DEFAULT_IMPL}); "
+        "with no test paths, runs the kit's suites against it",
+    )
+    group.addoption(
+        "--client-backend",
+        dest="conformance_client_backend",
+        default=None,
+        choices=BACKENDS,
+        help="anyio backend of the kit's oracle clients (default: trio)",
+    )
+    group.addoption(
+        "--conformance-timeout",
+        dest="conformance_timeout",
+        default=None,
+        type=_positive_float,
+        metavar="SECONDS",
+        help=f"deadline of every network operation (default: {DEFAULT_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--conformance-json",
+        dest="conformance_json",
+        default=None,
+        metavar="PATH",
+        help="write the results as JSON to PATH",
+    )
+    group.addoption(
+        "--expectations",
+        dest="conformance_expectations",
+        default=None,
+        metavar="FILE",
+        help="TOML file of the implementation's known deviations (strict expected failures)",
+    )
     parser.addini("conformance_impl", f"module of the implementation under test (default: {DEFAULT_IMPL})")
     parser.addini("conformance_client_backend", "anyio backend of the oracle clients: trio or asyncio")
     parser.addini("conformance_timeout", f"deadline of every network operation, seconds (default: {DEFAULT_TIMEOUT:g})")
@@ -82,7 +108,15 @@ def suites_dir() -> Path:
     return Path(conformance.suites.__file__).parent
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis loads --hypothesis-profile in its own pytest_configure: our profiles
+    # must exist by then, so they are registered first (only when one is asked for,
+    # to keep hypothesis unimported in runs that do not need it).
+    if getattr(config.option, "hypothesis_profile", None):
+        from . import _profiles
+
+        _profiles.register()
     for area, description in AREAS.items():
         config.addinivalue_line("markers", f"{area}: {description}")
     config.addinivalue_line("markers", "conformance(reference, level): the rule a check enforces")
@@ -90,7 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     backend = _setting(config, "conformance_client_backend") or "trio"
     if backend not in BACKENDS:
-        raise pytest.UsageError(f"conformance_client_backend = {backend!r} is not a backend; use one of: {', '.join(BACKENDS)}")
+        raise pytest.UsageError(
+            f"conformance_client_backend = {backend!r} is not a backend; use one of: {', '.join(BACKENDS)}"
+        )
     timeout = _setting(config, "conformance_timeout")
     if timeout is None:
         timeout = DEFAULT_TIMEOUT
@@ -104,9 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
     explicit = config.getoption("conformance_impl") is not None
     if explicit and config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(suites_dir())]
-    if explicit or _targets_suites(config):
+    if explicit or config.getini("conformance_impl") or _targets_suites(config):
         _activate(config)
-
 
 
 def _targets_suites(config: pytest.Config) -> bool:
@@ -136,6 +171,11 @@ def _activate(config: pytest.Config) -> None:
     except ImplementationError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_impl_key] = impl
+    from . import _profiles
+
+    _profiles.register()
+    if not getattr(config.option, "hypothesis_profile", None):
+        _profiles.load_default()
     results = Results(impl.name, impl.version)
     config.stash[_results_key] = results
     config.pluginmanager.register(_Recorder(results), "conformance-recorder")
@@ -144,7 +184,6 @@ def _activate(config: pytest.Config) -> None:
         config.stash[_expectations_key] = expectations_mod.load(path) if path else {}
     except expectations_mod.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
-
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -178,8 +217,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     problems = [f"{item.nodeid} {why}" for item in checks if (why := validate_item(item)) is not None]
     if problems:
-        raise pytest.UsageError(f"refusing to run checks without metadata: {problems[0]}" + (
-            f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        raise pytest.UsageError(
+            f"refusing to run checks without metadata: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     _activate(config)
     expectations = config.stash[_expectations_key]
     seen: dict[str, str] = {}
@@ -241,7 +282,9 @@ _current_backend = "trio"
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if call.excinfo is not None and _is_check(item) and not call.excinfo.errisinstance(pytest.skip.Exception):
         from .errors import Violation

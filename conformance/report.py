@@ -50,8 +50,14 @@ class Results:
             return
         record = self.records.get(report.nodeid)
         if record is None:
-            record = Record(nodeid=report.nodeid, id=meta["id"], area=meta["area"], reference=meta["reference"],
-                            level=meta["level"], expectation=meta.get("expectation"))
+            record = Record(
+                nodeid=report.nodeid,
+                id=meta["id"],
+                area=meta["area"],
+                reference=meta["reference"],
+                level=meta["level"],
+                expectation=meta.get("expectation"),
+            )
             self.records[report.nodeid] = record
         record.duration += getattr(report, "duration", 0.0) or 0.0
         message = props.get("conformance_message")
@@ -81,7 +87,9 @@ class Results:
         table: dict[str, dict[str, int]] = {}
         for record in self.records.values():
             area = record.area or "unknown"
-            row = table.setdefault(area, {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0, "not_provided": 0})
+            row = table.setdefault(
+                area, {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0, "not_provided": 0}
+            )
             row[record.outcome] += 1
             if record.not_provided:
                 row["not_provided"] += 1
@@ -131,7 +139,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         reason = str(longrepr[2])
-        return reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+        return reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason
     return str(longrepr or "")
 
 

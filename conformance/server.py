@@ -106,7 +106,8 @@ class LoopThread:
         # it to logging so it lands in the check's ServerLog like any other error.
         exc = context.get("exception")
         logging.getLogger("conformance.loop").error(
-            "%s", context.get("message", "unhandled exception in event loop"),
+            "%s",
+            context.get("message", "unhandled exception in event loop"),
             exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None,
         )
 

@@ -24,7 +24,7 @@ async def with_deadline(
     assert scope.cancel_called
     shown = f"\nbytes exchanged:\n{transcript.format()}" if transcript is not None else ""
     raise Timeout(
-        f"timeout: the implementation did not {what} within {timeout:g}s "
+        f"the implementation did not {what} within {timeout:g}s "
         f"(--conformance-timeout); a conforming server answers at once.{shown}"
     )
 
@@ -33,7 +33,9 @@ async def connect(host: str, port: int, timeout: float, transcript: Transcript) 
     async def go() -> Any:
         return await anyio.connect_tcp(host, port)
 
-    stream: anyio.abc.SocketStream = await with_deadline(timeout, f"accept a TCP connection on {host}:{port}", transcript, go)
+    stream: anyio.abc.SocketStream = await with_deadline(
+        timeout, f"accept a TCP connection on {host}:{port}", transcript, go
+    )
     return stream
 
 

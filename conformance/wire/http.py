@@ -93,7 +93,9 @@ class HTTPConnection:
         segments = [data] if isinstance(data, (bytes, bytearray)) else list(data)
         for segment in segments:
             ok = await with_deadline(
-                self.timeout, "read the bytes sent to it", self.transcript,
+                self.timeout,
+                "read the bytes sent to it",
+                self.transcript,
                 lambda s=segment: send_all(self.stream, bytes(s), self.transcript),  # type: ignore[misc]
             )
             if not ok:
@@ -101,13 +103,21 @@ class HTTPConnection:
         return True
 
     async def send_request(
-        self, method: str = "GET", target: str = "/", headers: Headers = (), body: bytes = b"",
+        self,
+        method: str = "GET",
+        target: str = "/",
+        headers: Headers = (),
+        body: bytes = b"",
     ) -> bool:
         """Send a well-formed HTTP/1.1 request built by h11 (Host and framing added when absent)."""
         return await self.send(build_request(method, target, headers, body, host=f"{self.host}:{self.port}"))
 
     async def request(
-        self, method: str = "GET", target: str = "/", headers: Headers = (), body: bytes = b"",
+        self,
+        method: str = "GET",
+        target: str = "/",
+        headers: Headers = (),
+        body: bytes = b"",
     ) -> Response:
         """Send a well-formed request and return its response (a check fails if there is none)."""
         __tracebackhide__ = True
@@ -129,10 +139,13 @@ class HTTPConnection:
     async def response_or_close(self, method: str = "GET") -> Response | None:
         """The next response, or None when the implementation closed the connection first."""
         __tracebackhide__ = True
-        return await with_deadline(self.timeout, "send a complete response", self.transcript, lambda: self._read_response(method))
+        return await with_deadline(
+            self.timeout, "send a complete response", self.transcript, lambda: self._read_response(method)
+        )
 
     async def closed_by_peer(self) -> bool:
         """Wait for the implementation to close the connection; False if it sends bytes instead."""
+
         async def wait() -> bool:
             if self._buffer:
                 return False
@@ -245,7 +258,9 @@ class HTTPClient:
         self.connections.append(conn)
         return conn
 
-    async def request(self, target: Any, method: str = "GET", path: str = "/", headers: Headers = (), body: bytes = b"") -> Response:
+    async def request(
+        self, target: Any, method: str = "GET", path: str = "/", headers: Headers = (), body: bytes = b""
+    ) -> Response:
         """One request on a new connection, closed afterwards."""
         __tracebackhide__ = True
         async with await self.connect(target) as conn:

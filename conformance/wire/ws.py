@@ -124,8 +124,15 @@ class WebSocketConnection:
     # -- the opening handshake ----------------------------------------------------------
     @classmethod
     async def open(
-        cls, host: str, port: int, path: str = "/", *, timeout: float, subprotocols: Sequence[str] = (),
-        extensions: Sequence[Extension] = (), headers: Sequence[tuple[str, str]] = (),
+        cls,
+        host: str,
+        port: int,
+        path: str = "/",
+        *,
+        timeout: float,
+        subprotocols: Sequence[str] = (),
+        extensions: Sequence[Extension] = (),
+        headers: Sequence[tuple[str, str]] = (),
     ) -> WebSocketConnection:
         transcript = Transcript()
         stream = await connect(host, port, timeout, transcript)
@@ -134,11 +141,18 @@ class WebSocketConnection:
         return conn
 
     async def _handshake(
-        self, host: str, path: str, subprotocols: Sequence[str], extensions: Sequence[Extension],
+        self,
+        host: str,
+        path: str,
+        subprotocols: Sequence[str],
+        extensions: Sequence[Extension],
         headers: Sequence[tuple[str, str]],
     ) -> None:
         request = Request(
-            host=host, target=path, subprotocols=list(subprotocols), extensions=list(extensions),
+            host=host,
+            target=path,
+            subprotocols=list(subprotocols),
+            extensions=list(extensions),
             extra_headers=[(k.encode(), v.encode()) for k, v in headers],
         )
         await self._send(self.ws.send(request))
@@ -149,12 +163,16 @@ class WebSocketConnection:
                 for event in await self._events():
                     if isinstance(event, AcceptConnection):
                         return Handshake(
-                            True, 101, [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in event.extra_headers],
-                            event.subprotocol, list(event.extensions),
+                            True,
+                            101,
+                            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in event.extra_headers],
+                            event.subprotocol,
+                            list(event.extensions),
                         )
                     if isinstance(event, RejectConnection):
                         rejected = Handshake(
-                            False, event.status_code,
+                            False,
+                            event.status_code,
                             [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in event.headers],
                         )
                         if not event.has_body:
@@ -171,12 +189,17 @@ class WebSocketConnection:
                         f"(RFC 6455 §4.2.2).\nbytes exchanged:\n{self.transcript.format()}"
                     )
 
-        self.handshake = await with_deadline(self.timeout, "answer the WebSocket opening handshake", self.transcript, read)
+        self.handshake = await with_deadline(
+            self.timeout, "answer the WebSocket opening handshake", self.transcript, read
+        )
 
     # -- sending ----------------------------------------------------------------------
     async def _send(self, data: bytes) -> bool:
         return await with_deadline(
-            self.timeout, "read the bytes sent to it", self.transcript, lambda: send_all(self.stream, data, self.transcript)
+            self.timeout,
+            "read the bytes sent to it",
+            self.transcript,
+            lambda: send_all(self.stream, data, self.transcript),
         )
 
     async def send_text(self, text: str) -> None:
@@ -188,7 +211,8 @@ class WebSocketConnection:
     async def send_fragments(self, fragments: Sequence[str] | Sequence[bytes]) -> None:
         """One message sent as ``len(fragments)`` frames (RFC 6455 §5.4)."""
         for i, part in enumerate(fragments):
-            await self._send(self.ws.send(Message(data=part, message_finished=i == len(fragments) - 1)))
+            event: Message[Any] = Message(data=part, message_finished=i == len(fragments) - 1)
+            await self._send(self.ws.send(event))
 
     async def ping(self, payload: bytes = b"") -> None:
         await self._send(self.ws.send(Ping(payload=payload)))
@@ -245,7 +269,7 @@ class WebSocketConnection:
                         )
                     if self.ws.state is ConnectionState.REMOTE_CLOSING:
                         await self._send(self.ws.send(event.response()))
-                    self.closed = Closed(event.code, event.reason)
+                    self.closed = Closed(event.code, event.reason or "")
                     break
                 elif isinstance(event, (TextMessage, BytesMessage)):
                     self._pending.append(event)
@@ -273,6 +297,7 @@ class WebSocketConnection:
 
     async def wait_closed(self) -> Closed:
         """Read until the connection ends; messages on the way are discarded."""
+
         async def read() -> Closed:
             while True:
                 event = await self._next_data_or_close()

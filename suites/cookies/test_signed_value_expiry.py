@@ -1,0 +1,62 @@
+"""Signed values expire: a value older than ``max_age_days`` no longer validates.
+
+Reference: Tornado docs, security guide (https://www.tornadoweb.org/en/stable/guide/security.html)
+and RequestHandler.get_signed_cookie's ``max_age_days``
+(https://www.tornadoweb.org/en/stable/web.html#tornado.web.RequestHandler.get_signed_cookie).
+
+Rule of this module: time is never waited for. The check drives the module-level
+``create_signed_value``/``decode_signed_value`` pair (what get_signed_cookie is built
+on) with the public ``clock`` keyword, so an implementation without it is *not provided*.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from conformance import Level, check, requires
+
+pytestmark = [pytest.mark.cookies, requires("web", features=("signed_cookies",))]
+
+SECRET = "conformance-cookie-secret-0123456789"
+SIGNED_AT = 1_700_000_000  # 2023-11-14T22:13:20Z
+DAY = 86400
+
+
+def _require_clock(web) -> None:
+    for name in ("create_signed_value", "decode_signed_value"):
+        function = getattr(web, name, None)
+        if function is None:
+            pytest.skip(f"not provided: web.{name}")
+        try:
+            parameters = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            pytest.skip(f"not provided: web.{name} has no inspectable signature to find its 'clock' keyword")
+        if "clock" not in parameters:
+            pytest.skip(f"not provided: web.{name} takes no 'clock' keyword")
+
+
+@check("Tornado docs: RequestHandler.get_signed_cookie (max_age_days)", Level.MUST)
+def test_expired_signed_value_is_rejected(impl):
+    """Tornado docs, security guide: "If the cookie is old or if the signature doesn't
+    match, get_signed_cookie will return None just as if the cookie isn't set." With
+    ``max_age_days=1``, a value decoded an hour after signing validates and one decoded
+    two days after signing does not."""
+    web = impl.part("web")
+    _require_clock(web)
+    signed = web.create_signed_value(SECRET, "session", "ada", clock=lambda: SIGNED_AT)
+    fresh = web.decode_signed_value(SECRET, "session", signed, max_age_days=1, clock=lambda: SIGNED_AT + 3600)
+    assert fresh == b"ada", (
+        f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}, and "
+        f"decode_signed_value(secret, 'session', that, max_age_days=1) one hour later returned {fresh!r} "
+        "instead of b'ada': a value younger than max_age_days must validate (the expired case below would "
+        "prove nothing otherwise)"
+    )
+    expired = web.decode_signed_value(SECRET, "session", signed, max_age_days=1, clock=lambda: SIGNED_AT + 2 * DAY)
+    assert expired is None, (
+        f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}; "
+        f"decode_signed_value(secret, 'session', that, max_age_days=1) two days later returned {expired!r} "
+        "instead of None. Tornado docs (security guide): a signed value that is older than max_age_days "
+        "does not validate, or a stolen cookie stays valid forever."
+    )

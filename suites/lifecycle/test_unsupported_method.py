@@ -1,0 +1,58 @@
+"""Methods the handler does not support are answered 405 without calling a verb method.
+
+Reference: Tornado docs, RequestHandler HTTP verb methods and SUPPORTED_METHODS
+(https://www.tornadoweb.org/en/stable/web.html#entry-points).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, Trace, check, requires
+
+pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        pytest.param(
+            "POST", id="verb-not-implemented",
+            marks=check("Tornado docs: RequestHandler HTTP verb methods", Level.TORNADO),
+        ),
+        pytest.param(
+            "BREW", id="verb-outside-supported-methods",
+            marks=check("Tornado docs: RequestHandler.SUPPORTED_METHODS", Level.TORNADO),
+        ),
+    ],
+)
+async def test_unsupported_method_gets_405_without_calling_a_verb_method(impl, server, http, method):
+    """Tornado docs: "Implement any of the following methods (collectively known as the HTTP verb
+    methods) to handle the corresponding HTTP method", and "To support a method not on this list,
+    override the class variable SUPPORTED_METHODS". Tornado answers 405 Method Not Allowed both to
+    a standard method the handler does not implement (POST here) and to a method missing from
+    SUPPORTED_METHODS even when the handler has a method of that name (BREW here)."""
+    web = impl.part("web")
+    calls = Trace()
+
+    class Handler(web.RequestHandler):
+        def get(self):
+            calls.add("get")
+            self.write("get")
+
+        def brew(self):  # not in SUPPORTED_METHODS, so never a verb method
+            calls.add("brew")
+            self.write("brew")
+
+    srv = server.serve([("/", Handler)])
+    response = await http.request(srv, method, "/")
+    server.barrier()
+    calls.assert_equal(
+        [],
+        f"the handler defines get() and brew() but supports neither POST nor BREW (BREW is not in "
+        f"SUPPORTED_METHODS), so a {method} request must not call any of them; the implementation called:",
+    )
+    assert response.status == 405, (
+        f"{method} / on a handler that implements only get() (and brew(), outside SUPPORTED_METHODS) "
+        f"should be answered 405 Method Not Allowed as Tornado does, got {response.describe()}"
+    )

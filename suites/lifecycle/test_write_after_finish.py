@@ -1,0 +1,46 @@
+"""write() after finish() is an error, not a silent no-op.
+
+Reference: Tornado docs, RequestHandler.write and finish
+(https://www.tornadoweb.org/en/stable/web.html#output).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, Trace, check, requires
+
+pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
+
+
+@check("Tornado docs: RequestHandler.finish", Level.TORNADO)
+async def test_write_after_finish_raises_runtime_error(impl, server, http):
+    """RequestHandler.finish: "Finishes this response, ending the HTTP request." Nothing can be
+    added to an ended response: Tornado's write() raises RuntimeError("Cannot write() after
+    finish()"), so handler code that writes too late fails loudly instead of losing output."""
+    web = impl.part("web")
+    trace = Trace()
+
+    class Handler(web.RequestHandler):
+        def get(self):
+            self.finish("done")
+            try:
+                self.write("too late")
+            except RuntimeError:
+                trace.add("write() after finish() raised RuntimeError")
+            except Exception as exc:  # noqa: BLE001 - the type is what the check reports
+                trace.add(f"write() after finish() raised {type(exc).__name__}, not a RuntimeError")
+            else:
+                trace.add("write() after finish() returned normally")
+
+    srv = server.serve([("/", Handler)])
+    response = await http.request(srv, "GET", "/")
+    server.barrier()
+    trace.assert_equal(
+        ["write() after finish() raised RuntimeError"],
+        "write() called after finish() must raise RuntimeError as Tornado's does; the implementation's did not.",
+    )
+    assert response.status == 200 and response.body == b"done", (
+        f"the response should be exactly what finish() sent (200, b'done'), got {response.describe()} "
+        f"with body {response.body[:200]!r}"
+    )

@@ -1,0 +1,55 @@
+"""Data frames: text and binary messages cross the connection whole and keep their type,
+at every payload length encoding (7-bit, 16-bit and 64-bit lengths).
+
+References: RFC 6455 §5.2 and §5.6 (https://www.rfc-editor.org/rfc/rfc6455#section-5.6);
+Tornado docs, WebSocketHandler.on_message and write_message
+(https://www.tornadoweb.org/en/stable/websocket.html).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, check, requires
+
+from ._support import binary_payload, describe_message, echo_handler, text_payload
+
+pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
+
+# 0 (empty), 125 (the largest 7-bit length), 126 (the smallest 16-bit one), 65535 (the
+# largest 16-bit one) and 65536 (the smallest 64-bit one): RFC 6455 §5.2 "Payload length".
+SIZES = (0, 125, 126, 65535, 65536)
+CASES = [
+    pytest.param(kind, size, id=f"{kind}-{size}-bytes") for kind in ("text", "binary") for size in SIZES
+]
+
+
+@check("RFC 6455 §5.6", Level.MUST)
+@pytest.mark.parametrize(("kind", "size"), CASES)
+async def test_message_arrives_whole_with_its_type(impl, server, ws, kind, size):
+    """RFC 6455 §5.6: "Text: The "Payload data" is text data encoded as UTF-8"; "Binary: The
+    "Payload data" is arbitrary binary data". Tornado docs: on_message receives a str for a
+    text message and bytes for a binary one, and ``write_message(message, binary=...)`` sends
+    "a binary message if binary is true, a text (utf-8) message otherwise". An echo handler
+    built on both must return every message whole, with its type."""
+    srv = server.serve([("/ws", echo_handler(impl))])
+    sent = text_payload(size) if kind == "text" else binary_payload(size)
+    async with await ws.open(srv, "/ws") as conn:
+        if kind == "text":
+            await conn.send_text(sent)
+        else:
+            await conn.send_bytes(sent)
+        echoed = await conn.receive_message()
+        if type(echoed) is not type(sent):
+            raise AssertionError(
+                f"the client sent {describe_message(sent)} to a handler that echoes with "
+                f"write_message(message, binary=isinstance(message, bytes)); the implementation answered with "
+                f"{describe_message(echoed)}. Either on_message received the wrong type or write_message sent the "
+                f"wrong opcode: RFC 6455 §5.6 distinguishes text (0x1) from binary (0x2) frames and Tornado "
+                f"documents str for text and bytes for binary.\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            )
+        assert echoed == sent, (
+            f"the client sent {describe_message(sent)}; the echo came back as {describe_message(echoed)}: the "
+            f"payload was not carried whole (RFC 6455 §5.2 payload length, §5.6 data frames)."
+        )

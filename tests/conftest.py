@@ -1,0 +1,66 @@
+"""Helpers for the kit's own tests: run the kit as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class KitRun:
+    returncode: int
+    output: str
+    results: dict[str, Any] | None
+
+    def outcomes(self) -> dict[str, str]:
+        """check id -> outcome"""
+        assert self.results is not None, self.output
+        return {t["id"]: t["outcome"] for t in self.results["tests"]}
+
+    def ids_with(self, outcome: str) -> set[str]:
+        return {cid for cid, got in self.outcomes().items() if got == outcome}
+
+    def tests(self) -> list[dict[str, Any]]:
+        assert self.results is not None, self.output
+        return list(self.results["tests"])
+
+
+def run_kit(cwd: Path, *args: str, timeout: float = 300) -> KitRun:
+    """``python -m pytest ARGS --conformance-json=...`` in ``cwd``, as a user runs the kit."""
+    out = cwd / "results.json"
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--conformance-json={out}", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    results = json.loads(out.read_text()) if out.exists() else None
+    return KitRun(proc.returncode, proc.stdout + proc.stderr, results)
+
+
+@pytest.fixture
+def kit(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Run the kit from an empty directory: ``kit("--impl=tornado", "-m", "http11")``."""
+
+    def run(*args: str, timeout: float = 300) -> KitRun:
+        return run_kit(tmp_path, *args, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def tornado_run(tmp_path_factory: pytest.TempPathFactory) -> KitRun:
+    """One full run of every suite against Tornado, shared by the tests that read it."""
+    return run_kit(tmp_path_factory.mktemp("tornado-run"), "--impl=tornado")

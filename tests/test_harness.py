@@ -1,0 +1,47 @@
+"""The server harness: bounded time on a dead implementation, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+DEAD_TIMEOUT = 0.5
+
+
+def test_dead_implementation_ends_in_bounded_time_with_timeout_verdicts(kit) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    run = kit("--impl=conformance.fixtures.broken.dead_server", f"--conformance-timeout={DEAD_TIMEOUT}")
+    elapsed = time.monotonic() - started
+    tests = run.tests()
+    failed = [t for t in tests if t["outcome"] == "failed"]
+    assert failed, run.output[-3000:]
+    wrong = [f"{t['id']}: {t['verdict']}: {t['message'][:200]}" for t in failed if t["verdict"] != "timeout"]
+    assert not wrong, "a dead server must fail checks as timeouts:\n" + "\n".join(wrong)
+    wire_areas = {"http11", "websocket", "lifecycle"}
+    survived = [t["id"] for t in tests if t["area"] in wire_areas and t["outcome"] == "passed"]
+    assert not survived, f"these wire checks passed against a server that never answers: {survived}"
+    # The documented bound (docs/harness.md): one deadline per wire check, plus start-up.
+    bound = 15 + len(failed) * (DEAD_TIMEOUT * 2 + 0.5)
+    assert elapsed < bound, f"the run took {elapsed:.1f}s, over the documented bound of {bound:.1f}s"
+
+
+def _open_fds() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count file descriptors")
+def test_full_run_leaves_no_thread_socket_or_descriptor_behind(pytester: pytest.Pytester) -> None:
+    threads_before = set(threading.enumerate())
+    fds_before = _open_fds()
+    result = pytester.runpytest_inprocess("--impl=tornado", "-p", "no:cacheprovider", "-q")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    left = [t.name for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+    assert not left, f"threads left running after the run: {left}"
+    leaked = _open_fds() - fds_before
+    details = {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in leaked if os.path.exists(f"/proc/self/fd/{fd}")}
+    assert not details, f"file descriptors left open after the run: {details}"

@@ -1,0 +1,301 @@
+"""The plugin as a user meets it: options, usage errors, the --impl contract, results."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from conformance import expectations
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+GOOD_CHECK = """
+import pytest
+from conformance import check, Level
+pytestmark = pytest.mark.coroutines
+
+@check("Tornado docs: example", Level.MUST)
+def test_passes(impl):
+    assert impl.part("gen") is not None
+
+@check("Tornado docs: example", Level.SHOULD)
+def test_fails(impl):
+    assert False, "the implementation did X; Y was expected"
+"""
+
+
+def _error_lines(result: pytest.RunResult) -> list[str]:
+    return [line for line in result.stderr.lines if line.strip()]
+
+
+def _assert_usage_error(result: pytest.RunResult, pattern: str) -> None:
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    lines = _error_lines(result)
+    assert len(lines) == 1, f"a usage error must be one line, got: {lines}"
+    result.stderr.fnmatch_lines([pattern])
+
+
+def test_unimportable_impl_is_a_usage_error_of_one_line(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--impl=no_such_module")
+    _assert_usage_error(
+        result,
+        "ERROR: --impl=no_such_module: cannot import module 'no_such_module' (ModuleNotFoundError: "
+        "No module named 'no_such_module'); install it or put it on PYTHONPATH*",
+    )
+
+
+def test_impl_that_fails_on_import_names_the_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(brokenimport="raise RuntimeError('boom at import')")
+    pytester.syspathinsert()
+    result = pytester.runpytest("--impl=brokenimport")
+    _assert_usage_error(
+        result, "ERROR: --impl=brokenimport: cannot import module 'brokenimport' (RuntimeError: boom at import)*"
+    )
+
+
+def test_impl_that_is_not_a_module_name_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--impl=not a module")
+    _assert_usage_error(result, "ERROR: --impl='not a module' is not a module name; pass a dotted module path*")
+
+
+def test_bad_adapter_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(badadapter="conformance_adapter = 42")
+    pytester.syspathinsert()
+    result = pytester.runpytest("--impl=badadapter")
+    _assert_usage_error(
+        result, "ERROR: --impl=badadapter: badadapter.conformance_adapter must be a conformance.Implementation*got int"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "pattern"),
+    [
+        ("--client-backend=curio", "*argument --client-backend: invalid choice: 'curio'*"),
+        (
+            "--conformance-timeout=-1",
+            "*argument --conformance-timeout: expected a positive number of seconds, got '-1'",
+        ),
+        (
+            "--conformance-timeout=soon",
+            "*argument --conformance-timeout: expected a number of seconds such as 3 or 0.5, got 'soon'",
+        ),
+    ],
+    ids=["unknown-backend", "negative-timeout", "non-numeric-timeout"],
+)
+def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester, option: str, pattern: str) -> None:
+    result = pytester.runpytest(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([pattern])
+
+
+def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nconformance_client_backend = curio\n")
+    result = pytester.runpytest()
+    _assert_usage_error(
+        result, "ERROR: conformance_client_backend = 'curio' is not a backend; use one of: trio, asyncio"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ('[checks."a.b"\nreason = "x"\n', "ERROR: --expectations=*bad.toml: not valid TOML: * (at line 1, column *)"),
+        (
+            '\n\n[checks."coroutines.fails"]\nwhy = "x"\n',
+            "ERROR: --expectations=*bad.toml:3: checks.'coroutines.fails' has unknown key 'why'; allowed keys: *",
+        ),
+        (
+            '[checks."coroutines.fails"]\n',
+            "ERROR: --expectations=*bad.toml:1: checks.'coroutines.fails' needs reason = *",
+        ),
+        ("[other]\nx = 1\n", "ERROR: --expectations=*bad.toml: unknown top-level key 'other'*"),
+    ],
+    ids=["invalid-toml", "unknown-key", "missing-reason", "unknown-table"],
+)
+def test_malformed_expectations_file_is_a_usage_error_naming_the_line(
+    pytester: pytest.Pytester, content: str, pattern: str
+) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    pytester.path.joinpath("bad.toml").write_text(content)
+    result = pytester.runpytest("--expectations=bad.toml", "test_checks.py")
+    _assert_usage_error(result, pattern)
+
+
+def test_missing_expectations_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    result = pytester.runpytest("--expectations=nowhere.toml", "test_checks.py")
+    _assert_usage_error(result, "ERROR: --expectations=nowhere.toml: cannot read the file (No such file or directory)")
+
+
+def test_check_without_reference_and_level_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks="import pytest\n@pytest.mark.http11\ndef test_x(): pass\n")
+    result = pytester.runpytest()
+    _assert_usage_error(
+        result,
+        "ERROR: refusing to run checks without metadata: test_checks.py::test_x has no @check(reference, level) declaration*",
+    )
+
+
+def test_check_without_area_marker_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_checks="from conformance import check\n@check('RFC 9112 §9', 'MUST')\ndef test_x(): pass\n"
+    )
+    result = pytester.runpytest()
+    _assert_usage_error(
+        result, "ERROR: refusing to run checks without metadata: test_checks.py::test_x carries 0 area markers*"
+    )
+
+
+def test_check_declarations_reject_bad_levels() -> None:
+    from conformance import check
+
+    with pytest.raises(ValueError, match="level must be one of MUST, SHOULD, TORNADO, got 'MAY'"):
+        check("RFC 9110 §1", "MAY")
+    with pytest.raises(ValueError, match="needs a reference"):
+        check("", "MUST")
+
+
+def test_plugin_is_inert_for_ordinary_test_suites(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_plain="import sys\ndef test_x():\n    assert 'tornado' not in sys.modules\n    assert 'h11' not in sys.modules\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "tornado-conformance summary" not in result.stdout.str()
+    assert "conformance: implementation" not in result.stdout.str()
+
+
+def test_report_header_names_the_implementation_and_the_oracles(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    result = pytester.runpytest("--impl=tornado", "test_checks.py")
+    result.stdout.fnmatch_lines(
+        [
+            "conformance: implementation tornado *",
+            "conformance: oracles h11 *, wsproto *, hypothesis *, anyio *; client backend trio; timeout 3s",
+        ]
+    )
+
+
+def test_ini_key_selects_the_implementation_and_the_command_line_wins(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nconformance_impl = conformance.fixtures.impls.no_websocket\n")
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    result = pytester.runpytest("test_checks.py")
+    result.stdout.fnmatch_lines(["conformance: implementation conformance.fixtures.impls.no_websocket *"])
+    result = pytester.runpytest("--impl=tornado", "test_checks.py")
+    result.stdout.fnmatch_lines(["conformance: implementation tornado *"])
+
+
+def test_adapter_hook_supplies_the_implementation(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    result = pytester.runpytest("--impl=conformance.fixtures.impls.adapter_example", "test_checks.py")
+    result.stdout.fnmatch_lines(["conformance: implementation adapter-example *"])
+    result.assert_outcomes(passed=1, failed=1)
+
+
+def test_summary_lists_failures_with_level_and_reference(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    result = pytester.runpytest("test_checks.py")
+    result.stdout.fnmatch_lines(
+        [
+            "*tornado-conformance summary*",
+            "area * passed * failed * not provided * expected * stale * skipped",
+            "coroutines * 1 * 1 * 0 * 0 * 0 * 0",
+            "failures, MUST first:",
+            "  SHOULD  coroutines.fails  [Tornado docs: example]  failed: the implementation did X; Y was expected",
+        ]
+    )
+
+
+def test_json_results_follow_the_documented_schema(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    pytester.runpytest("test_checks.py", "--conformance-json=out.json")
+    data = json.loads(pytester.path.joinpath("out.json").read_text())
+    assert data["impl"]["name"] == "tornado" and data["impl"]["version"]
+    assert data["python"].count(".") == 2
+    assert data["summary"] == {
+        "coroutines": {"passed": 1, "failed": 1, "skipped": 0, "xfailed": 0, "xpassed": 0, "not_provided": 0}
+    }
+    by_id = {t["id"]: t for t in data["tests"]}
+    failed = by_id["coroutines.fails"]
+    assert failed["nodeid"] == "test_checks.py::test_fails"
+    assert (failed["area"], failed["outcome"], failed["reference"], failed["level"]) == (
+        "coroutines",
+        "failed",
+        "Tornado docs: example",
+        "SHOULD",
+    )
+    assert failed["message"] == "the implementation did X; Y was expected"
+    assert failed["verdict"] == "failed"
+    assert by_id["coroutines.passes"]["outcome"] == "passed"
+
+
+def test_listed_failure_becomes_a_strict_expected_failure(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    pytester.path.joinpath("exp.toml").write_text(
+        '[checks."coroutines.fails"]\nreason = "known: does X"\nreference = "docs"\n'
+    )
+    result = pytester.runpytest("test_checks.py", "--expectations=exp.toml", "--conformance-json=out.json")
+    result.assert_outcomes(passed=1, xfailed=1)
+    data = json.loads(pytester.path.joinpath("out.json").read_text())
+    entry = next(t for t in data["tests"] if t["id"] == "coroutines.fails")
+    assert entry["outcome"] == "xfailed" and entry["expectation"] == "known: does X"
+
+
+def test_listed_check_that_passes_is_reported_stale(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    pytester.path.joinpath("exp.toml").write_text(
+        textwrap.dedent("""
+        [checks."coroutines.passes"]
+        reason = "was broken once"
+        [checks."coroutines.renamed_long_ago"]
+        reason = "gone"
+    """)
+    )
+    result = pytester.runpytest("test_checks.py", "--expectations=exp.toml", "--conformance-json=out.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "stale expectations (listed as failing, but passed):",
+            "  coroutines.passes",
+            "expectations for checks that were not collected (renamed or removed?):",
+            "  coroutines.renamed_long_ago",
+        ]
+    )
+    data = json.loads(pytester.path.joinpath("out.json").read_text())
+    entry = next(t for t in data["tests"] if t["id"] == "coroutines.passes")
+    assert entry["outcome"] == "xpassed" and entry["stale"] is True
+    assert data["unknown_expectations"] == ["coroutines.renamed_long_ago"]
+
+
+def test_missing_part_is_reported_not_provided(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_checks="""
+        import pytest
+        from conformance import check, requires, Level
+        pytestmark = [pytest.mark.websocket, requires("websocket")]
+
+        @check("RFC 6455 §4", Level.MUST)
+        def test_needs_websocket(impl):
+            pass
+    """
+    )
+    result = pytester.runpytest(
+        "--impl=conformance.fixtures.impls.no_websocket", "test_checks.py", "-rs", "--conformance-json=out.json"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "websocket * 0 * 0 * 1 * 0 * 0 * 0",
+            "SKIPPED * not provided: conformance.fixtures.impls.no_websocket does not provide 'websocket' (no attribute 'websocket' and no submodule conformance.fixtures.impls.no_websocket.websocket)",
+        ]
+    )
+    data = json.loads(pytester.path.joinpath("out.json").read_text())
+    assert data["tests"][0]["outcome"] == "skipped" and data["tests"][0]["not_provided"] is True
+
+
+def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "e.toml"
+    path.write_text('[checks."http11.x[a]"]\nreason = " r "\nreference = "RFC 9112 §6.3"\nfixed_in = "6.5"\n')
+    loaded = expectations.load(path)
+    assert loaded["http11.x[a]"].reason == "r" and loaded["http11.x[a]"].line == 1

@@ -1,0 +1,66 @@
+"""The kit's proof that its checks can fail: every broken implementation in
+``fixtures/broken`` fails exactly the checks it declares, all in its own area, and
+Tornado (the reference) fails none."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+import pytest
+
+import conformance.fixtures.broken as broken_pkg
+
+
+def _broken_modules() -> list[ModuleType]:
+    found = []
+    for info in pkgutil.iter_modules(broken_pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{broken_pkg.__name__}.{info.name}")
+        if getattr(module, "AREA", None):
+            found.append(module)
+    return found
+
+
+BROKEN = _broken_modules()
+
+
+def test_tornado_passes_every_check(tornado_run) -> None:  # type: ignore[no-untyped-def]
+    failures = [f"{t['id']}: {t['message']}" for t in tornado_run.tests() if t["outcome"] not in ("passed", "skipped")]
+    assert not failures, "the reference implementation must be green:\n" + "\n".join(failures)
+    assert tornado_run.returncode == 0, tornado_run.output[-3000:]
+    not_provided = [t["id"] for t in tornado_run.tests() if t["outcome"] == "skipped"]
+    assert not not_provided, f"Tornado provides every part and feature, yet these were skipped: {not_provided}"
+
+
+@pytest.mark.parametrize("module", BROKEN, ids=[m.__name__.rsplit(".", 1)[1] for m in BROKEN])
+def test_broken_implementation_fails_exactly_its_declared_checks(kit, module: ModuleType) -> None:  # type: ignore[no-untyped-def]
+    run = kit(f"--impl={module.__name__}")
+    failed = run.ids_with("failed")
+    outside = sorted(cid for cid in failed if not cid.startswith(module.AREA + "."))
+    assert not outside, (
+        f"{module.__name__} has a defect in the {module.AREA} area, yet checks of other areas fail: {outside}"
+    )
+    missed = sorted(module.EXPECTED_FAILURES - failed)
+    assert not missed, f"these checks did not catch the defect of {module.__name__}: {missed}\n{run.output[-4000:]}"
+    unexpected = sorted(failed - module.EXPECTED_FAILURES)
+    assert not unexpected, (
+        f"{module.__name__} also fails {unexpected}; add them to its EXPECTED_FAILURES if the defect explains them"
+    )
+
+
+def test_every_check_is_caught_by_some_broken_implementation(tornado_run) -> None:  # type: ignore[no-untyped-def]
+    caught: set[str] = set().union(*(m.EXPECTED_FAILURES for m in BROKEN))
+    uncaught = sorted(set(tornado_run.outcomes()) - caught)
+    assert not uncaught, (
+        "every check must be able to fail, but no broken implementation in fixtures/broken fails these: "
+        + ", ".join(uncaught)
+    )
+
+
+def test_every_area_has_a_broken_implementation() -> None:
+    from conformance import AREAS
+
+    assert {m.AREA for m in BROKEN} == set(AREAS)
