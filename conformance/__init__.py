@@ -20,6 +20,7 @@ from __future__ import annotations
 from ._meta import AREAS as AREAS
 from ._meta import Level as Level
 from ._meta import check as check
+from ._meta import not_provided as not_provided
 from ._meta import requires as requires
 from .errors import ProtocolViolation as ProtocolViolation
 from .errors import Timeout as Timeout
@@ -44,5 +45,6 @@ __all__ = [
     "Trace",
     "Violation",
     "check",
+    "not_provided",
     "requires",
 ]

@@ -76,6 +76,19 @@ def requires(*parts: str, features: Iterable[str] = ()) -> pytest.MarkDecorator:
     return pytest.mark.conformance_requires(parts=tuple(parts), features=tuple(features))
 
 
+NOT_PROVIDED = "not provided"
+
+
+def not_provided(reason: str) -> None:
+    """Skip the current check because the implementation lacks what it needs.
+
+    The report counts it as *not provided* (never as passed). Use it for what
+    ``requires(...)`` cannot express, e.g. a keyword argument an API lacks.
+    """
+    __tracebackhide__ = True
+    pytest.skip(f"{NOT_PROVIDED}: {reason}")
+
+
 def check_id(item: pytest.Item) -> str:
     """The stable id of a check: ``<area>.<function name without test_>[<param id>]``.
 

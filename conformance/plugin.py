@@ -38,6 +38,7 @@ _impl_key = pytest.StashKey["Implementation"]()
 _server_key = pytest.StashKey["Server"]()
 _settings_key = pytest.StashKey[dict]()
 _expectations_key = pytest.StashKey[dict]()
+_expectations_path_key = pytest.StashKey["str | None"]()
 
 
 def _positive_float(text: str) -> float:
@@ -180,10 +181,24 @@ def _activate(config: pytest.Config) -> None:
     config.stash[_results_key] = results
     config.pluginmanager.register(_Recorder(results), "conformance-recorder")
     path = _setting(config, "conformance_expectations")
+    if path is None:
+        path = shipped_expectations(impl)
+    elif path == "none":
+        path = None
+    config.stash[_expectations_path_key] = str(path) if path else None
     try:
         config.stash[_expectations_key] = expectations_mod.load(path) if path else {}
     except expectations_mod.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def shipped_expectations(impl: Implementation) -> Path | None:
+    """The expectations file the kit ships for ``impl`` (Tornado releases), if any."""
+    if impl.name != "tornado":
+        return None
+    major_minor = ".".join(impl.version.split(".")[:2])
+    path = Path(__file__).parent / "deviations" / f"tornado-{major_minor}.toml"
+    return path if path.exists() else None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -194,9 +209,12 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     impl = config.stash[_impl_key]
     settings = config.stash[_settings_key]
     oracles = ", ".join(f"{name} {version(name)}" for name in ("h11", "wsproto", "hypothesis", "anyio"))
+    path = config.stash.get(_expectations_path_key, None)
+    known = f"{path} ({len(config.stash[_expectations_key])} known deviations)" if path else "none"
     return [
         f"conformance: implementation {impl.name} {impl.version}",
         f"conformance: oracles {oracles}; client backend {settings['backend']}; timeout {settings['timeout']:g}s",
+        f"conformance: expectations {known}",
     ]
 
 
@@ -249,14 +267,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def impl_require(impl: Implementation, *parts: str, features: Any = ()) -> None:
     """Skip the current check as *not provided* unless ``impl`` has all ``parts`` and ``features``."""
-    from .report import NOT_PROVIDED
+    from ._meta import not_provided
 
     for part in parts:
         if impl.part(part) is None:
-            pytest.skip(f"{NOT_PROVIDED}: {impl.missing_reason(part)}")
+            not_provided(impl.missing_reason(part))
     for feature in features:
         if not impl.feature(feature):
-            pytest.skip(f"{NOT_PROVIDED}: {impl.name} lacks the feature '{feature}'")
+            not_provided(f"{impl.name} lacks the feature '{feature}'")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -398,6 +416,12 @@ def ioloop(request: pytest.FixtureRequest, impl: Implementation, conformance_tim
     request.node.stash[_server_key] = srv
     with loop.capture(log):
         yield srv
+        # Let what the check left scheduled run while its log is still being captured.
+        if not loop.wedged:
+            try:
+                loop.barrier()
+            except Exception:
+                pass
 
 
 @pytest.fixture

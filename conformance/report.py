@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from ._meta import AREAS, LEVEL_ORDER
-
-NOT_PROVIDED = "not provided"
+from ._meta import AREAS, LEVEL_ORDER, NOT_PROVIDED
 
 
 @dataclass

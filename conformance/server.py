@@ -149,7 +149,11 @@ class LoopThread:
             ) from None
 
     def barrier(self) -> None:
-        """Return once every callback scheduled on the loop before this call has run."""
+        """Return once every callback scheduled on the loop before this call has run.
+
+        This relies on the loop running thread-safe callbacks in FIFO order (asyncio and
+        Tornado do); checks that judge callback order must not rely on it.
+        """
         self.call(lambda: None, what="a barrier callback")
 
     @contextmanager

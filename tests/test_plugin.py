@@ -178,6 +178,14 @@ def test_report_header_names_the_implementation_and_the_oracles(pytester: pytest
     )
 
 
+def test_shipped_tornado_expectations_are_used_unless_none_is_asked(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    result = pytester.runpytest("--impl=tornado", "test_checks.py")
+    result.stdout.fnmatch_lines(["conformance: expectations *deviations*tornado-*.toml (* known deviations)"])
+    result = pytester.runpytest("--impl=tornado", "--expectations=none", "test_checks.py")
+    result.stdout.fnmatch_lines(["conformance: expectations none"])
+
+
 def test_ini_key_selects_the_implementation_and_the_command_line_wins(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nconformance_impl = conformance.fixtures.impls.no_websocket\n")
     pytester.makepyfile(test_checks=GOOD_CHECK)

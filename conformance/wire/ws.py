@@ -120,6 +120,7 @@ class WebSocketConnection:
         self.closed: Closed | None = None
         self._eof = False
         self._pending: list[Event] = []  # data events read but not yet consumed
+        self._backlog: list[Event] = []  # wsproto events read but not yet processed
 
     # -- the opening handshake ----------------------------------------------------------
     @classmethod
@@ -160,8 +161,12 @@ class WebSocketConnection:
         async def read() -> Handshake:
             rejected: Handshake | None = None
             while True:
-                for event in await self._events():
+                events = await self._events()
+                while events:
+                    event = events.pop(0)
                     if isinstance(event, AcceptConnection):
+                        # Frames the handler sent in open() may share the 101's segment.
+                        self._backlog.extend(events)
                         return Handshake(
                             True,
                             101,
@@ -243,36 +248,73 @@ class WebSocketConnection:
                 f"bytes exchanged:\n{self.transcript.format()}"
             ) from None
 
+    async def _next_event(self) -> Event | None:
+        """The next wsproto event, reading from the socket when none is left; None at EOF."""
+        while not self._backlog:
+            if self._eof:
+                return None
+            self._backlog.extend(await self._events())
+        return self._backlog.pop(0)
+
+    async def _process(self, event: Event) -> None:
+        """Answer pings, record pongs, queue data, and note how the connection ended."""
+        if isinstance(event, Ping):
+            self.pings.append(bytes(event.payload))
+            if self.ws.state is ConnectionState.OPEN:
+                await self._send(self.ws.send(event.response()))
+        elif isinstance(event, Pong):
+            self.pongs.append(bytes(event.payload))
+        elif isinstance(event, CloseConnection):
+            if self._eof and event.code == 1006:
+                # wsproto's stand-in for "TCP closed without a close frame" (RFC 6455 §7.1.5).
+                self.closed = Closed(None, "", dropped=True)
+            elif self.ws.state not in (ConnectionState.REMOTE_CLOSING, ConnectionState.CLOSED):
+                raise ProtocolViolation(
+                    f"wsproto rejected a frame from the implementation: {event.reason} "
+                    f"(wsproto would fail the connection with {event.code}).\n"
+                    f"bytes exchanged:\n{self.transcript.format()}"
+                )
+            else:
+                if self.ws.state is ConnectionState.REMOTE_CLOSING:
+                    await self._send(self.ws.send(event.response()))
+                self.closed = Closed(event.code, event.reason or "")
+        elif isinstance(event, (TextMessage, BytesMessage)):
+            self._pending.append(event)
+
     async def _next_data_or_close(self) -> Event | Closed:
-        """The next text/bytes event, answering pings and recording pongs on the way."""
+        """The next text/bytes event, or how the connection ended."""
         while True:
             if self._pending:
                 return self._pending.pop(0)
             if self.closed is not None:
                 return self.closed
-            if self._eof:
+            event = await self._next_event()
+            if event is None:
                 self.closed = Closed(None, "", dropped=True)
-                return self.closed
-            for event in await self._events():
-                if isinstance(event, Ping):
-                    self.pings.append(bytes(event.payload))
-                    if self.ws.state is ConnectionState.OPEN:
-                        await self._send(self.ws.send(event.response()))
-                elif isinstance(event, Pong):
-                    self.pongs.append(bytes(event.payload))
-                elif isinstance(event, CloseConnection):
-                    if self.ws.state not in (ConnectionState.REMOTE_CLOSING, ConnectionState.CLOSED):
-                        raise ProtocolViolation(
-                            f"wsproto rejected a frame from the implementation: {event.reason} "
-                            f"(wsproto would fail the connection with {event.code}).\n"
-                            f"bytes exchanged:\n{self.transcript.format()}"
-                        )
-                    if self.ws.state is ConnectionState.REMOTE_CLOSING:
-                        await self._send(self.ws.send(event.response()))
-                    self.closed = Closed(event.code, event.reason or "")
-                    break
-                elif isinstance(event, (TextMessage, BytesMessage)):
-                    self._pending.append(event)
+            else:
+                await self._process(event)
+
+    async def receive_pong(self) -> bytes:
+        """Wait for the next pong and return its payload; messages on the way are kept."""
+        __tracebackhide__ = True
+        seen = len(self.pongs)
+
+        async def read() -> bytes:
+            while len(self.pongs) == seen:
+                if self.closed is not None:
+                    raise ConnectionClosedError(
+                        f"expected a pong but the implementation ended the connection with {self.closed.describe()}.\n"
+                        f"bytes exchanged:\n{self.transcript.format()}",
+                        self.closed,
+                    )
+                event = await self._next_event()
+                if event is None:
+                    self.closed = Closed(None, "", dropped=True)
+                else:
+                    await self._process(event)
+            return self.pongs[seen]
+
+        return await with_deadline(self.timeout, "answer a ping with a pong", self.transcript, read)
 
     async def receive_message(self) -> str | bytes:
         """The next whole message (fragments joined). A close instead fails the check."""

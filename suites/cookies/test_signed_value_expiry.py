@@ -15,7 +15,7 @@ import inspect
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, check, not_provided, requires
 
 pytestmark = [pytest.mark.cookies, requires("web", features=("signed_cookies",))]
 
@@ -28,13 +28,13 @@ def _require_clock(web) -> None:
     for name in ("create_signed_value", "decode_signed_value"):
         function = getattr(web, name, None)
         if function is None:
-            pytest.skip(f"not provided: web.{name}")
+            not_provided(f"web.{name}")
         try:
             parameters = inspect.signature(function).parameters
         except (TypeError, ValueError):
-            pytest.skip(f"not provided: web.{name} has no inspectable signature to find its 'clock' keyword")
+            not_provided(f"web.{name} has no inspectable signature to find its 'clock' keyword")
         if "clock" not in parameters:
-            pytest.skip(f"not provided: web.{name} takes no 'clock' keyword")
+            not_provided(f"web.{name} takes no 'clock' keyword")
 
 
 @check("Tornado docs: RequestHandler.get_signed_cookie (max_age_days)", Level.MUST)

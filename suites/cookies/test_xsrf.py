@@ -120,6 +120,6 @@ async def test_xsrf_x_requested_with_is_not_an_exemption(impl, server, http):
     assert response.status == 403, (
         f"with xsrf_cookies=True, a POST carrying 'Cookie: _xsrf={value}' and 'X-Requested-With: XMLHttpRequest' "
         f"but no token was answered {response.describe()} (body {response.body[:200]!r}) instead of 403 "
-        "Forbidden; the X-Requested-With exemption was removed as insecure in Tornado 1.1.1 (plugins such as "
-        "Flash can forge that header cross-site), so only a correct _xsrf value lets a POST through"
+        "Forbidden; the X-Requested-With exemption was removed as insecure in Tornado 1.1.1 (browser plugins "
+        "combined with redirects could forge that header cross-site), so only a correct _xsrf value lets a POST through"
     )

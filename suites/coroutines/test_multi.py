@@ -47,10 +47,10 @@ def test_multi_results_follow_input_order(impl, ioloop, form):
             "in the same order as the input, not in the order the children completed."
         )
     else:
-        expected = {key: f"result of {key}" for key in keys}
-        assert isinstance(result, dict) and result == expected, (
+        expected_dict = {key: f"result of {key}" for key in keys}
+        assert isinstance(result, dict) and result == expected_dict, (
             f"gen.multi over a dict of three futures that completed last-to-first resolved to {result!r}, "
-            f"expected {expected!r}: Tornado documents that a dict of children gives a dict with the same "
+            f"expected {expected_dict!r}: Tornado documents that a dict of children gives a dict with the same "
             "keys, each mapped to the result of its own child."
         )
 
@@ -59,8 +59,9 @@ def test_multi_results_follow_input_order(impl, ioloop, form):
 def test_multi_raises_first_exception(impl, ioloop):
     """gen.multi: "If any children raise exceptions, ``multi()`` will raise the first one.
     All others will be logged, unless they are of types contained in the
-    ``quiet_exceptions`` argument." The first child to fail here raises ``ValueError``,
-    a later one ``KeyError`` (quiet), and the one child that succeeds does so last."""
+    ``quiet_exceptions`` argument." The child that fails first, both in time and in the
+    input list, raises ``ValueError``; a later one raises ``KeyError`` (quiet); the one
+    child that succeeds does so last."""
     gen, Future = impl.part("gen"), impl.part("concurrent").Future
     IOLoop = impl.part("ioloop").IOLoop
 

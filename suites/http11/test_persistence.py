@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Trace, check, requires
+
+from ._apps import echo_app, echo_line, raw_request
 
 pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
 
@@ -35,4 +37,104 @@ async def test_http11_connection_is_persistent_by_default(impl, server, http):
             "HTTP/1.1 connections persistent unless a 'close' option is sent"
         )
         second = await conn.request("GET", "/")
-        assert second.status == 200 and second.body == b"hello", f"second request on the connection got {second.describe()}"
+        assert second.status == 200 and second.body == b"hello", (
+            f"second request on the connection got {second.describe()}"
+        )
+
+
+@check("RFC 9112 §9.6", Level.MUST)
+@pytest.mark.parametrize(
+    "option",
+    [
+        pytest.param("close", id="close"),
+        pytest.param("Close", id="capitalised-Close"),
+        pytest.param("CLOSE", id="upper-case-CLOSE"),
+        pytest.param("TE, close", id="listed-after-another-option"),
+    ],
+)
+async def test_connection_close_from_the_client_ends_the_connection_after_its_response(impl, server, http, option):
+    """RFC 9112 §9.6: "A server that receives a "close" connection option MUST initiate
+    closure of the connection after it sends the final response to the request that
+    contained the "close" connection option. [...] The server MUST NOT process any further
+    requests received on that connection." Connection options are case-insensitive and
+    the field is a list of them (RFC 9110 §7.6.1). A second request is pipelined behind
+    the closing one: the server must close instead of answering it. (That its handler
+    must not even run is the next check.)"""
+    srv = server.serve(echo_app(impl))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/closing", f"Connection: {option}") + raw_request("GET", "/after"))
+        answer = await conn.receive_response("GET")
+        assert answer.status == 200 and answer.body == echo_line("GET", "/closing"), (
+            f"GET /closing with 'Connection: {option}' got {answer.describe()} with {answer.body!r}, "
+            f"expected 200 with {echo_line('GET', '/closing')!r}\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+        assert await conn.closed_by_peer(), (
+            f"after answering a request that carried 'Connection: {option}' the implementation kept the "
+            f"connection open and answered the request pipelined behind it; RFC 9112 §9.6 (MUST): it must "
+            f"close after that response and not process further requests (connection options are "
+            f"case-insensitive, RFC 9110 §7.6.1).\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+@check("RFC 9112 §9.6", Level.MUST)
+async def test_requests_pipelined_after_connection_close_are_not_processed(impl, server, http):
+    """RFC 9112 §9.6: "The server MUST NOT process any further requests received on that
+    connection" once a request carried the "close" option. Answering nothing is not enough:
+    the handler must not run for the request pipelined behind it (a side effect such as a
+    POST would otherwise happen that the client believes was never sent)."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/closing", "Connection: close") + raw_request("GET", "/after"))
+        await conn.response_or_close("GET")
+        await conn.closed_by_peer()
+    server.barrier()
+    trace.assert_equal(
+        ["GET /closing"],
+        "the implementation ran the handler for a request pipelined after one that carried "
+        "'Connection: close'; RFC 9112 §9.6 (MUST NOT): no further request on that connection is "
+        "processed. Handler runs, in order:",
+    )
+
+
+PIPELINE_DEPTH = 5
+
+
+@check("RFC 9112 §9.3.2", Level.MUST)
+async def test_pipelined_requests_are_answered_in_the_order_received(impl, server, http):
+    """RFC 9112 §9.3.2: "A server MAY process a sequence of pipelined requests in parallel if
+    they all have safe methods, but it MUST send the corresponding responses in the same
+    order that the requests were received." Five requests, one with a body, are sent in a
+    single write; each response must echo its own request, in order."""
+    srv = server.serve(echo_app(impl))
+    requests = [("GET", f"/{i}", b"") for i in range(PIPELINE_DEPTH)]
+    requests[2] = ("POST", "/2", b"body of the third request")
+    wire = b"".join(
+        raw_request(method, path, f"Content-Length: {len(body)}" if body else "", body)
+        for method, path, body in requests
+    )
+    async with await http.connect(srv) as conn:
+        await conn.send(wire)
+        for i, (method, path, body) in enumerate(requests):
+            answer = await conn.response_or_close(method)
+            assert answer is not None, (
+                f"{PIPELINE_DEPTH} requests were pipelined in one write; the implementation answered "
+                f"{i} of them and closed the connection. RFC 9112 §9.3.2 (MUST): a server answers "
+                f"pipelined requests, in order (it may close only after announcing 'Connection: close').\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            )
+            expected = echo_line(method, path, body)
+            assert answer.status == 200 and answer.body == expected, (
+                f"response {i + 1} of {PIPELINE_DEPTH} pipelined requests is {answer.describe()} with "
+                f"{answer.body!r}; it should answer request {i + 1} ({method} {path}) with {expected!r}. "
+                f"RFC 9112 §9.3.2 (MUST): responses go out in the order the requests were received.\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            )
+            if not answer.keep_alive:
+                # Closing after an announced 'Connection: close' is allowed (RFC 9112 §9.6);
+                # the requests after it then go unanswered, legitimately.
+                assert await conn.closed_by_peer(), (
+                    f"response {i + 1} announced 'Connection: close' but the implementation kept the "
+                    f"connection open (RFC 9112 §9.6).\nbytes exchanged:\n{conn.transcript.format()}"
+                )
+                return

@@ -37,7 +37,7 @@ async def test_set_default_headers_apply_to_normal_and_error_responses(impl, ser
     observed = Trace()
     for path in ("/ok", "/fail"):
         response = await http.request(srv, "GET", path)
-        observed.add(f"GET {path}: {response.status}, {HEADER}: {response.header(HEADER)}")
+        observed.add(f"GET {path}: {response.status}, {HEADER}: {response.header(HEADER) or '(absent)'}")
     observed.assert_equal(
         [f"GET /ok: 200, {HEADER}: applied", f"GET /fail: 404, {HEADER}: applied"],
         f"the handler's set_default_headers() sets {HEADER}; Tornado applies it to the normal response and "

@@ -56,12 +56,14 @@ def _traced_base(web, trace):
     ("make_handler", "status", "expected"),
     [
         pytest.param(
-            _raise_in_get, 500,
+            _raise_in_get,
+            500,
             ["get: raise ZeroDivisionError", "write_error(500, exc_info=ZeroDivisionError)", "on_finish"],
             id="exception-in-get",
         ),
         pytest.param(
-            _http_error_in_prepare, 403,
+            _http_error_in_prepare,
+            403,
             ["prepare: raise HTTPError(403)", "write_error(403, exc_info=HTTPError)", "on_finish"],
             id="http-error-in-prepare",
         ),

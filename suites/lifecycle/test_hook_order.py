@@ -84,12 +84,16 @@ _ASYNC = requires("web", "httpserver", "gen")
     [
         pytest.param(_sync_get, [_INIT, "prepare", "get", "on_finish"], id="sync-get"),
         pytest.param(
-            _async_get, [_INIT, "prepare", "get: before await", "get: after await", "on_finish"],
-            id="async-get", marks=_ASYNC,
+            _async_get,
+            [_INIT, "prepare", "get: before await", "get: after await", "on_finish"],
+            id="async-get",
+            marks=_ASYNC,
         ),
         pytest.param(
-            _async_prepare, [_INIT, "prepare: before await", "prepare: after await", "get", "on_finish"],
-            id="async-prepare", marks=_ASYNC,
+            _async_prepare,
+            [_INIT, "prepare: before await", "prepare: after await", "get", "on_finish"],
+            id="async-prepare",
+            marks=_ASYNC,
         ),
     ],
 )

@@ -17,11 +17,13 @@ pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
     "method",
     [
         pytest.param(
-            "POST", id="verb-not-implemented",
+            "POST",
+            id="verb-not-implemented",
             marks=check("Tornado docs: RequestHandler HTTP verb methods", Level.TORNADO),
         ),
         pytest.param(
-            "BREW", id="verb-outside-supported-methods",
+            "BREW",
+            id="verb-outside-supported-methods",
             marks=check("Tornado docs: RequestHandler.SUPPORTED_METHODS", Level.TORNADO),
         ),
     ],

@@ -28,7 +28,7 @@ async def test_write_after_finish_raises_runtime_error(impl, server, http):
                 self.write("too late")
             except RuntimeError:
                 trace.add("write() after finish() raised RuntimeError")
-            except Exception as exc:  # noqa: BLE001 - the type is what the check reports
+            except Exception as exc:
                 trace.add(f"write() after finish() raised {type(exc).__name__}, not a RuntimeError")
             else:
                 trace.add("write() after finish() returned normally")

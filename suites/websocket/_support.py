@@ -7,12 +7,14 @@ in an `Observed`, and the check waits for it with the kit's deadline.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-import anyio.to_thread
+from conformance import Implementation
+from conformance.wire.ws import Closed
 
-from conformance import Implementation, Timeout
+#: RFC 6455 §7.4.1: "designated for use in applications expecting a status code to indicate
+#: that the connection was closed abnormally"; never sent in a close frame.
+ABNORMAL_CLOSURE = 1006
 
 #: Bytes that are not UTF-8, so a binary payload delivered as text cannot pass unnoticed.
 _BINARY_PATTERN = bytes(range(256))
@@ -39,7 +41,7 @@ def describe_message(message: str | bytes) -> str:
 
 def echo_handler(impl: Implementation) -> type:
     """A handler that sends every message back with the type it arrived with."""
-    websocket = impl.part("websocket")
+    websocket: Any = impl.part("websocket")
 
     class Echo(websocket.WebSocketHandler):
         def on_message(self, message: Any) -> None:
@@ -48,48 +50,18 @@ def echo_handler(impl: Implementation) -> type:
     return Echo
 
 
-class Observed:
-    """Values a handler records on the loop thread, read by the check on its own thread.
+def dropped(closed: Closed) -> bool:
+    """Whether the connection ended without a close frame from the implementation.
 
-    Example::
-
-        seen = Observed()
-        class H(websocket.WebSocketHandler):
-            def on_close(self): seen.add((self.close_code, self.close_reason))
-        ...
-        [(code, reason)] = await seen.wait_for(1, ws.timeout, "call on_close")
+    wsproto reports a TCP close as a close event with code 1006, which the kit's peer
+    passes on as if it were a close frame; RFC 6455 §7.4.1 forbids 1006 in a close frame,
+    so a 1006 can only mean a dropped connection.
     """
+    return closed.dropped or closed.code == ABNORMAL_CLOSURE
 
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._items: list[Any] = []
 
-    def add(self, item: Any) -> None:
-        with self._cond:
-            self._items.append(item)
-            self._cond.notify_all()
-
-    @property
-    def items(self) -> list[Any]:
-        with self._cond:
-            return list(self._items)
-
-    async def wait_for(self, count: int, timeout: float, what: str) -> list[Any]:
-        """The recorded values once there are ``count`` of them.
-
-        Raises:
-            Timeout: when fewer than ``count`` were recorded within ``timeout`` seconds;
-                ``what`` completes "the implementation did not ...".
-        """
-        __tracebackhide__ = True
-
-        def wait() -> bool:
-            with self._cond:
-                return self._cond.wait_for(lambda: len(self._items) >= count, timeout)
-
-        if not await anyio.to_thread.run_sync(wait):
-            raise Timeout(
-                f"timeout: the implementation did not {what} within {timeout:g}s (--conformance-timeout); "
-                f"recorded so far: {self.items!r}"
-            )
-        return self.items
+def how_it_ended(closed: Closed) -> str:
+    """``closed.describe()``, with a dropped connection told as such (see `dropped`)."""
+    if dropped(closed):
+        return "the TCP connection dropped without a close frame"
+    return closed.describe()

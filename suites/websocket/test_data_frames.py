@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 from ._support import binary_payload, describe_message, echo_handler, text_payload
 
@@ -19,9 +19,7 @@ pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 # 0 (empty), 125 (the largest 7-bit length), 126 (the smallest 16-bit one), 65535 (the
 # largest 16-bit one) and 65536 (the smallest 64-bit one): RFC 6455 §5.2 "Payload length".
 SIZES = (0, 125, 126, 65535, 65536)
-CASES = [
-    pytest.param(kind, size, id=f"{kind}-{size}-bytes") for kind in ("text", "binary") for size in SIZES
-]
+CASES = [pytest.param(kind, size, id=f"{kind}-{size}-bytes") for kind in ("text", "binary") for size in SIZES]
 
 
 @check("RFC 6455 §5.6", Level.MUST)
@@ -41,7 +39,7 @@ async def test_message_arrives_whole_with_its_type(impl, server, ws, kind, size)
             await conn.send_bytes(sent)
         echoed = await conn.receive_message()
         if type(echoed) is not type(sent):
-            raise AssertionError(
+            raise Violation(
                 f"the client sent {describe_message(sent)} to a handler that echoes with "
                 f"write_message(message, binary=isinstance(message, bytes)); the implementation answered with "
                 f"{describe_message(echoed)}. Either on_message received the wrong type or write_message sent the "
@@ -49,7 +47,9 @@ async def test_message_arrives_whole_with_its_type(impl, server, ws, kind, size)
                 f"documents str for text and bytes for binary.\n"
                 f"bytes exchanged:\n{conn.transcript.format()}"
             )
-        assert echoed == sent, (
-            f"the client sent {describe_message(sent)}; the echo came back as {describe_message(echoed)}: the "
-            f"payload was not carried whole (RFC 6455 §5.2 payload length, §5.6 data frames)."
-        )
+        if echoed != sent:
+            raise Violation(
+                f"the client sent {describe_message(sent)} to an echo handler; the echo came back as "
+                f"{describe_message(echoed)}: the payload was not carried whole (RFC 6455 §5.2 payload length, "
+                f"§5.6 data frames)."
+            )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Violation, check, requires
+from conformance import Level, Trace, Violation, check, requires
 from conformance.wire.ws import CONTINUATION, PING, TEXT, ConnectionClosedError, frame
 
-from ._support import Observed, describe_message
+from ._support import describe_message, how_it_ended
 
 pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 
@@ -25,7 +25,7 @@ async def test_fragmented_message_with_an_interleaved_ping_reaches_on_message_wh
     fragmented message", and "An endpoint MUST be capable of handling control frames in the
     middle of a fragmented message." The message is then delivered to on_message once, whole."""
     websocket = impl.part("websocket")
-    received = Observed()
+    received = Trace()
 
     class Recorder(websocket.WebSocketHandler):
         def on_message(self, message):
@@ -49,15 +49,16 @@ async def test_fragmented_message_with_an_interleaved_ping_reaches_on_message_wh
             raise Violation(
                 f"the client sent the text {whole!r} as three frames (text, continuation, continuation) with a ping "
                 f"after the first, then the text 'end'; the implementation ended the connection with "
-                f"{exc.closed.describe()} after on_message received {received.items!r}. RFC 6455 §5.4 allows control "
+                f"{how_it_ended(exc.closed)} after on_message received {received.events!r}. RFC 6455 §5.4 allows control "
                 f"frames in the middle of a fragmented message and requires endpoints to handle them.\n"
                 f"bytes exchanged:\n{conn.transcript.format()}"
             ) from None
-        calls = received.items
-        assert calls == [whole, "end"] and first == whole and second == "end", (
-            f"the client sent the text {whole!r} as three frames (text, continuation, continuation) with a ping "
-            f"after the first, then the text 'end'. on_message was called with {calls!r} and the echoes were "
-            f"{describe_message(first)} then {describe_message(second)}; one call with the whole text, then one "
-            f"with 'end', was expected (RFC 6455 §5.4: a fragmented message is one message; control frames may "
-            f"be interleaved).\nbytes exchanged:\n{conn.transcript.format()}"
-        )
+        calls = received.events
+        if not (calls == [whole, "end"] and first == whole and second == "end"):
+            raise Violation(
+                f"the client sent the text {whole!r} as three frames (text, continuation, continuation) with a "
+                f"ping after the first, then the text 'end'. on_message was called with {calls!r} and the echoes were "
+                f"{describe_message(first)} then {describe_message(second)}; one call with the whole text, then "
+                f"one with 'end', was expected (RFC 6455 §5.4: a fragmented message is one message; control frames "
+                f"may be interleaved).\nbytes exchanged:\n{conn.transcript.format()}"
+            )

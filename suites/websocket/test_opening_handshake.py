@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conformance import Level, ProtocolViolation, check, requires
+from conformance import Level, ProtocolViolation, Violation, check, requires
 
 from ._support import echo_handler
 
@@ -54,13 +54,16 @@ async def test_opening_handshake_is_accepted_with_101_upgrade_and_accept_key(imp
     async with conn:
         assert conn.handshake is not None
         transcript = conn.transcript.format()
-        assert conn.handshake.accepted, (
-            f"the implementation refused a valid opening handshake with status {conn.handshake.status}; the "
-            "request's Connection field carried 'Upgrade' and 'keep-alive', and RFC 6455 §4.2.1 requires only that "
-            "it include the token 'Upgrade' (case-insensitive), so a 101 was expected (§4.2.2).\n"
-            f"bytes exchanged:\n{transcript}"
+        if not conn.handshake.accepted:
+            raise Violation(
+                f"the implementation refused a valid opening handshake with status {conn.handshake.status}; the "
+                "request's Connection field carried 'Upgrade' and 'keep-alive', and RFC 6455 §4.2.1 requires only that "
+                "it include the token 'Upgrade' (case-insensitive), so a 101 was expected (§4.2.2).\n"
+                f"bytes exchanged:\n{transcript}"
+            )
+        sent = b"".join(
+            data for direction, data in conn.transcript.entries if direction == ">>" and isinstance(data, bytes)
         )
-        sent = b"".join(data for direction, data in conn.transcript.entries if direction == ">>" and isinstance(data, bytes))
         received = next(data for direction, data in conn.transcript.entries if direction == "<<")
         assert isinstance(received, bytes)
         key = re.search(rb"Sec-WebSocket-Key: *(\S+)", sent)
@@ -76,14 +79,17 @@ async def test_opening_handshake_is_accepted_with_101_upgrade_and_accept_key(imp
             problems.append(f"Connection is {fields.get('connection')!r}, without the token 'Upgrade'")
         if fields.get("sec-websocket-accept") != expected_accept:
             problems.append(f"Sec-WebSocket-Accept is {fields.get('sec-websocket-accept')!r}, not {expected_accept!r}")
-        assert not problems, (
-            f"the implementation accepted the opening handshake but {'; '.join(problems)}. RFC 6455 §4.2.2 "
-            f"requires all four in the server's opening handshake.\nbytes exchanged:\n{transcript}"
-        )
+        if problems:
+            raise Violation(
+                f"the implementation accepted the opening handshake but {'; '.join(problems)}. RFC 6455 §4.2.2 "
+                f"requires all four in the server's opening handshake.\nbytes exchanged:\n{transcript}"
+            )
         # The connection is usable: the handshake really switched protocols.
         await conn.send_text("after the handshake")
         echoed = await conn.receive_message()
-        assert echoed == "after the handshake", (
-            f"after the 101, a text message was echoed as {echoed!r}; the handshake did not leave a working "
-            f"WebSocket connection (RFC 6455 §4.2.2).\nbytes exchanged:\n{conn.transcript.format()}"
-        )
+        if echoed != "after the handshake":
+            raise Violation(
+                f"after the 101, the text 'after the handshake' sent to an echo handler came back as {echoed!r}; the "
+                f"handshake did not leave a working WebSocket connection (RFC 6455 §4.2.2).\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            )

@@ -1,0 +1,116 @@
+"""Decorated (``@gen.coroutine``) coroutines and their interplay with native ones.
+
+Reference: Tornado docs, ``tornado.gen.coroutine``
+(https://www.tornadoweb.org/en/stable/gen.html#tornado.gen.coroutine) and the
+coroutines guide, "Native vs decorated coroutines"
+(https://www.tornadoweb.org/en/stable/guide/coroutines.html#native-vs-decorated-coroutines).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, check, requires
+
+pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent")]
+
+
+def _is_future(impl, value):
+    concurrent = impl.part("concurrent")
+    is_future = getattr(concurrent, "is_future", None)
+    return is_future(value) if is_future is not None else isinstance(value, concurrent.Future)
+
+
+@check("Tornado docs: gen.coroutine; guide: Native vs decorated coroutines", Level.TORNADO)
+def test_coroutine_runs_synchronously_until_first_yield(impl, ioloop):
+    """gen.coroutine: "Functions with this decorator return a Future." The coroutines guide:
+    native coroutines "do not run at all until you await or yield them. Decorated
+    coroutines can start running 'in the background' as soon as they are called."
+    Tornado runs the body up to its first ``yield`` inside the call, so the caller sees
+    its side effects at once; code written for Tornado relies on that ordering."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    IOLoop = impl.part("ioloop").IOLoop
+
+    async def scenario():
+        trace = []
+        release = Future()
+
+        @gen.coroutine
+        def work():
+            trace.append("body runs up to its first yield")
+            value = yield release
+            trace.append(f"body resumed with {value}")
+
+        returned = work()
+        trace.append("call returned")
+        facts = {"is_future": _is_future(impl, returned), "done_at_return": returned.done()}
+        IOLoop.current().add_callback(release.set_result, "x")
+        await returned
+        return trace, facts, type(returned).__name__
+
+    trace, facts, type_name = ioloop.call(scenario)
+    assert facts["is_future"], (
+        f"calling a @gen.coroutine function returned a {type_name}, not a Future: Tornado documents that "
+        "functions with this decorator return a Future, which callers may pass to add_future or yield."
+    )
+    expected = ["body runs up to its first yield", "call returned", "body resumed with x"]
+    assert trace == expected, (
+        f"a @gen.coroutine function ran in the order {trace!r}, expected {expected!r}: Tornado starts a "
+        "decorated coroutine as soon as it is called and runs it synchronously up to its first yield, "
+        "so its first side effects happen before the call returns (the guide: decorated coroutines "
+        "start running as soon as they are called, unlike native ones)."
+    )
+    assert not facts["done_at_return"], (
+        "the Future returned by a @gen.coroutine function paused at a yield on an unresolved Future was "
+        "already done when the call returned; it must stay pending until the coroutine finishes."
+    )
+
+
+@pytest.mark.parametrize("nesting", ["native-awaits-decorated", "decorated-yields-native"])
+@check("Tornado docs: gen.coroutine; guide: Native vs decorated coroutines", Level.MUST)
+def test_coroutine_result_reaches_caller(impl, ioloop, nesting):
+    """The coroutines guide translates ``b = yield c()`` into ``b = await c()`` and a
+    decorated coroutine's return into a native ``return b``: both forms call each other
+    and the value a coroutine returns (with a plain ``return`` since Python 3.3) is the
+    result its caller receives. Each coroutine here suspends before returning, so the
+    value travels through a Future rather than a synchronous shortcut."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    IOLoop = impl.part("ioloop").IOLoop
+
+    def later(value):
+        future = Future()
+        IOLoop.current().add_callback(future.set_result, value)
+        return future
+
+    if nesting == "native-awaits-decorated":
+
+        @gen.coroutine
+        def inner():
+            value = yield later(41)
+            return value + 1
+
+        async def outer():
+            return await inner()
+
+    else:
+
+        async def inner():
+            value = await later(41)
+            return value + 1
+
+        @gen.coroutine
+        def outer():
+            value = yield inner()
+            return value
+
+    result = ioloop.call(outer)
+    caller, callee = (
+        ("a native coroutine", "a @gen.coroutine")
+        if nesting == "native-awaits-decorated"
+        else ("a @gen.coroutine", "a native coroutine")
+    )
+    assert result == 42, (
+        f"{caller} awaiting {callee} that returns 42 after suspending once received {result!r}, expected 42: "
+        "the value a coroutine returns must be the result its caller gets, whichever of the native and "
+        "decorated forms each side uses (Tornado coroutines guide, 'Native vs decorated coroutines')."
+    )

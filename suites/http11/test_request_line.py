@@ -1,0 +1,57 @@
+"""The request line: method SP request-target SP HTTP-version, nothing looser.
+
+Reference: RFC 9112 §3 (https://www.rfc-editor.org/rfc/rfc9112#section-3) and §2.3 for
+the version. A server that guesses what a malformed request line meant parses requests
+differently from the proxies in front of it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, Trace, check, requires
+
+from ._apps import echo_app
+
+pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
+
+MALFORMED_REQUEST_LINES = [
+    pytest.param(b"GET / HTTP/1.1x", id="version-with-trailing-garbage"),
+    pytest.param(b"GET / HTTP/1.12", id="version-with-three-digits"),
+    pytest.param(b"GET / http/1.1", id="lower-case-version"),
+    pytest.param(b"GET / HTTP/1", id="version-without-minor"),
+    pytest.param(b"GET /a b HTTP/1.1", id="space-in-target"),
+    pytest.param(b"GET /\x00 HTTP/1.1", id="nul-in-target"),
+    pytest.param(b"GET HTTP/1.1", id="missing-target"),
+]
+
+
+@check("RFC 9112 §3", Level.SHOULD)
+@pytest.mark.parametrize("line", MALFORMED_REQUEST_LINES)
+async def test_malformed_request_line_is_rejected(impl, server, http, line):
+    """RFC 9112 §3: "Recipients of an invalid request-line SHOULD respond with either a
+    400 (Bad Request) error or a 301 (Moved Permanently) redirect with the request-target
+    properly encoded." (RFC 9112 §2.3: HTTP-version is "HTTP/" DIGIT "." DIGIT, case-
+    sensitive.) Closing the connection without an answer is tolerated; running the
+    handler, or failing with an unhandled exception, is not."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(line + b"\r\nHost: conformance\r\n\r\n")
+        answer = await conn.response_or_close("GET")
+    if answer is not None:
+        assert 400 <= answer.status < 500 or answer.status == 301, (
+            f"the malformed request line {line!r} got {answer.describe()} (body {answer.body[:80]!r}); "
+            f"RFC 9112 §3 (SHOULD): an invalid request-line is answered with 400 (Bad Request) or a 301 "
+            f"to the properly encoded target, not served as if it had been valid.\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+    assert trace.events == [], (
+        f"the handler ran ({trace.events}) for the malformed request line {line!r}; RFC 9112 §3 makes it "
+        f"invalid, so it must be rejected before any application code sees it"
+    )
+    unhandled = server.log.unhandled_exceptions()
+    assert not unhandled, (
+        f"the malformed request line {line!r} raised an unhandled exception in the implementation; "
+        f"a malformed request is the client's error, answered with 400:\n{server.log.format(unhandled)}"
+    )

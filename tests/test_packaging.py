@@ -1,0 +1,43 @@
+"""The distribution ships every package: the suites and fixtures travel with the plugin."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIXES = {"conformance": "conformance", "suites": "conformance.suites", "fixtures": "conformance.fixtures"}
+
+
+def test_every_package_folder_is_listed_in_pyproject() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = set()
+    for folder, dotted in PREFIXES.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((dotted, *relative)))
+    assert found - listed == set(), f"add these packages to [tool.setuptools] packages: {sorted(found - listed)}"
+    assert listed - found == set(), f"these listed packages do not exist: {sorted(listed - found)}"
+
+
+def test_entry_point_names_the_plugin_module() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert config["project"]["entry-points"]["pytest11"] == {"conformance": "conformance.plugin"}
+
+
+def test_plugin_module_imports_nothing_heavy() -> None:
+    import subprocess
+
+    code = (
+        "import sys, conformance.plugin; "
+        "heavy = [m for m in ('tornado', 'h11', 'wsproto', 'hypothesis', 'trio', 'anyio') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, f"importing conformance.plugin imported {proc.stdout.strip()}"
