@@ -1,8 +1,8 @@
-"""Shared pieces of the WebSocket checks: handlers, payloads, and a way to read back
-what a handler observed on the implementation's loop thread.
+"""Shared pieces of the WebSocket checks: handlers, payloads, how a connection ended.
 
-Rule: a check never sleeps to let a handler catch up. What a handler observed is put
-in an `Observed`, and the check waits for it with the kit's deadline.
+Rule: a check never sleeps to let a handler catch up. What a handler observed goes into
+a `conformance.Trace`, and the check waits for it with ``Trace.wait_for`` (the kit's
+deadline) or ``server.barrier()``.
 """
 
 from __future__ import annotations
