@@ -22,6 +22,7 @@ from ._meta import Level as Level
 from ._meta import check as check
 from ._meta import not_provided as not_provided
 from ._meta import requires as requires
+from .errors import NonStrict as NonStrict
 from .errors import ProtocolViolation as ProtocolViolation
 from .errors import Timeout as Timeout
 from .errors import Violation as Violation
@@ -39,6 +40,7 @@ __all__ = [
     "ImplementationError",
     "Level",
     "Listening",
+    "NonStrict",
     "ProtocolViolation",
     "Timeout",
     "TornadoLike",

@@ -30,3 +30,14 @@ class ProtocolViolation(Violation):
     """An oracle (h11, wsproto) rejected what the implementation sent."""
 
     verdict = "protocol"
+
+
+class NonStrict(Violation):
+    """The implementation met the rule's intent but not its strict form.
+
+    Autobahn's "non-strict": e.g. a connection that must be failed with close code 1002
+    was failed by dropping TCP instead. Reported apart from passes and failures; a
+    failure under ``--strict-verdicts``.
+    """
+
+    verdict = "non-strict"

@@ -24,7 +24,7 @@ class Record:
     area: str | None
     reference: str | None
     level: str | None
-    outcome: str = "passed"  #: passed | failed | skipped | xfailed | xpassed
+    outcome: str = "passed"  #: passed | failed | skipped | xfailed | xpassed | non-strict
     message: str = ""
     verdict: str | None = None  #: for failures: failed | timeout | protocol
     not_provided: bool = False
@@ -79,6 +79,10 @@ class Results:
                 record.message = str(message or _short(report))
         elif report.when == "call" and hasattr(report, "wasxfail"):
             record.outcome = "xpassed"
+        elif report.when == "call" and props.get("conformance_verdict") == "non-strict":
+            record.outcome = "non-strict"
+            record.verdict = "non-strict"
+            record.message = str(message or "")
 
     # -- summarising --------------------------------------------------------------------
     def summary(self) -> dict[str, dict[str, int]]:
@@ -86,9 +90,18 @@ class Results:
         for record in self.records.values():
             area = record.area or "unknown"
             row = table.setdefault(
-                area, {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0, "not_provided": 0}
+                area,
+                {
+                    "passed": 0,
+                    "failed": 0,
+                    "skipped": 0,
+                    "xfailed": 0,
+                    "xpassed": 0,
+                    "not_provided": 0,
+                    "non_strict": 0,
+                },
             )
-            row[record.outcome] += 1
+            row[record.outcome.replace("-", "_")] += 1
             if record.not_provided:
                 row["not_provided"] += 1
         order = list(AREAS)
@@ -108,12 +121,15 @@ class Results:
 
     def terminal_lines(self) -> list[str]:
         lines = [f"implementation: {self.impl_name} {self.impl_version}", ""]
-        head = f"{'area':<12}{'passed':>8}{'failed':>8}{'not provided':>14}{'expected':>10}{'stale':>7}{'skipped':>9}"
+        head = (
+            f"{'area':<12}{'passed':>8}{'failed':>8}{'non-strict':>12}{'not provided':>14}"
+            f"{'expected':>10}{'stale':>7}{'skipped':>9}"
+        )
         lines.append(head)
         for area, row in self.summary().items():
             other_skips = row["skipped"] - row["not_provided"]
             lines.append(
-                f"{area:<12}{row['passed']:>8}{row['failed']:>8}{row['not_provided']:>14}"
+                f"{area:<12}{row['passed']:>8}{row['failed']:>8}{row['non_strict']:>12}{row['not_provided']:>14}"
                 f"{row['xfailed']:>10}{row['xpassed']:>7}{other_skips:>9}"
             )
         failures = [r for r in self.records.values() if r.outcome == "failed"]
@@ -123,6 +139,15 @@ class Results:
             for r in failures:
                 first = r.message.strip().splitlines()[0] if r.message.strip() else ""
                 lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {r.verdict}: {first[:160]}")
+        lenient = sorted((r for r in self.records.values() if r.outcome == "non-strict"), key=lambda r: r.id)
+        if lenient:
+            lines += [
+                "",
+                "non-strict verdicts (the rule's intent met, not its strict form; failures under --strict-verdicts):",
+            ]
+            for r in lenient:
+                first = r.message.strip().splitlines()[0] if r.message.strip() else ""
+                lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {first[:160]}")
         stale = [r for r in self.records.values() if r.stale]
         if stale:
             lines += ["", "stale expectations (listed as failing, but passed):"]

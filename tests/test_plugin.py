@@ -223,7 +223,15 @@ def test_json_results_follow_the_documented_schema(pytester: pytest.Pytester) ->
     assert data["impl"]["name"] == "tornado" and data["impl"]["version"]
     assert data["python"].count(".") == 2
     assert data["summary"] == {
-        "coroutines": {"passed": 1, "failed": 1, "skipped": 0, "xfailed": 0, "xpassed": 0, "not_provided": 0}
+        "coroutines": {
+            "passed": 1,
+            "failed": 1,
+            "skipped": 0,
+            "xfailed": 0,
+            "xpassed": 0,
+            "not_provided": 0,
+            "non_strict": 0,
+        }
     }
     by_id = {t["id"]: t for t in data["tests"]}
     failed = by_id["coroutines.fails"]
@@ -294,7 +302,7 @@ def test_missing_part_is_reported_not_provided(pytester: pytest.Pytester) -> Non
     )
     result.stdout.fnmatch_lines(
         [
-            "websocket * 0 * 0 * 1 * 0 * 0 * 0",
+            "websocket * 0 * 0 * 0 * 1 * 0 * 0 * 0",
             "SKIPPED * not provided: conformance.fixtures.impls.no_websocket does not provide 'websocket' (no attribute 'websocket' and no submodule conformance.fixtures.impls.no_websocket.websocket)",
         ]
     )
@@ -307,3 +315,31 @@ def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: igno
     path.write_text('[checks."http11.x[a]"]\nreason = " r "\nreference = "RFC 9112 §6.3"\nfixed_in = "6.5"\n')
     loaded = expectations.load(path)
     assert loaded["http11.x[a]"].reason == "r" and loaded["http11.x[a]"].line == 1
+
+
+NON_STRICT_CHECK = """
+import pytest
+from conformance import check, Level, NonStrict
+pytestmark = pytest.mark.websocket
+
+@check("RFC 6455 §7.1.7", Level.MUST)
+def test_drops_instead_of_closing():
+    raise NonStrict("the connection was failed by a TCP drop; close code 1002 was due")
+"""
+
+
+def test_non_strict_verdict_is_reported_apart_and_fails_only_when_strict(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=NON_STRICT_CHECK)
+    result = pytester.runpytest("--impl=tornado", "test_checks.py", "--conformance-json=out.json")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "websocket * 0 * 0 * 1 * 0 * 0 * 0 * 0",
+            "non-strict verdicts (*):",
+            "  MUST    websocket.drops_instead_of_closing  ?RFC 6455 §7.1.7?  the connection was failed by a TCP drop*",
+        ]
+    )
+    data = json.loads(pytester.path.joinpath("out.json").read_text())
+    assert data["tests"][0]["outcome"] == "non-strict" and data["summary"]["websocket"]["non_strict"] == 1
+    result = pytester.runpytest("--impl=tornado", "test_checks.py", "--strict-verdicts")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
