@@ -156,6 +156,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _targets_suites(config: pytest.Config) -> bool:
     root = suites_dir().resolve()
     for arg in config.args:
+        if str(arg).split("::", 1)[0] == "conformance.suites" or str(arg).startswith("conformance.suites."):
+            return True  # --pyargs conformance.suites[.area]
         path = Path(str(arg).split("::", 1)[0])
         try:
             resolved = (Path(config.invocation_params.dir) / path).resolve()

@@ -41,3 +41,31 @@ def test_plugin_module_imports_nothing_heavy() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, f"importing conformance.plugin imported {proc.stdout.strip()}"
+
+
+def test_console_script_runs_the_shipped_suites_from_any_directory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    code = "import sys, tornado_conformance_cli; sys.exit(tornado_conformance_cli.main(sys.argv[1:]))"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::pytest.PytestAssertRewriteWarning",
+            "-c",
+            code,
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "coroutines",
+            "--conformance-json=out.json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "tornado-conformance summary" in proc.stdout
+    assert "conformance: implementation tornado" in proc.stdout
+    assert (tmp_path / "out.json").exists()

@@ -1,0 +1,31 @@
+"""``tornado-conformance [pytest options]``: run the kit's shipped suites with pytest.
+
+It lives outside the ``conformance`` package on purpose: importing that package before
+pytest starts would keep pytest from rewriting its assertions (and warn about it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the shipped suites; every pytest option is accepted and passed on.
+
+    Example::
+
+        tornado-conformance --impl=mypkg.compat -m http11 --conformance-json=out.json
+    """
+    import pytest
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    # Option values (``-m cookies``) are not paths: only what exists on disk counts.
+    paths = [a for a in args if not a.startswith("-") and ("::" in a or os.path.exists(a))]
+    if not paths:
+        args += ["--pyargs", "conformance.suites"]
+    return int(pytest.main(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
