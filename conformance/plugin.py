@@ -272,11 +272,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    mark = item.get_closest_marker("conformance_requires")
-    if mark is None or _impl_key not in item.config.stash:
+    if _impl_key not in item.config.stash:
         return
-    impl = item.config.stash[_impl_key]
-    impl_require(impl, *mark.kwargs.get("parts", ()), features=mark.kwargs.get("features", ()))
+    # Every requires() on the way (module, class, function, parameter) adds its needs.
+    parts: list[str] = []
+    features: list[str] = []
+    for mark in item.iter_markers("conformance_requires"):
+        parts += [p for p in mark.kwargs.get("parts", ()) if p not in parts]
+        features += [f for f in mark.kwargs.get("features", ()) if f not in features]
+    if parts or features:
+        impl_require(item.config.stash[_impl_key], *parts, features=features)
 
 
 def impl_require(impl: Implementation, *parts: str, features: Any = ()) -> None:

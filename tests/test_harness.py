@@ -30,6 +30,25 @@ def test_dead_implementation_ends_in_bounded_time_with_timeout_verdicts(kit) -> 
     assert elapsed < bound, f"the run took {elapsed:.1f}s, over the documented bound of {bound:.1f}s"
 
 
+def test_implementation_that_stops_mid_frame_ends_in_bounded_time_with_timeout_verdicts(kit) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    run = kit(
+        "--impl=conformance.fixtures.broken.websocket_stalls_mid_frame",
+        f"--conformance-timeout={DEAD_TIMEOUT}",
+        "-m",
+        "websocket",
+        "-k",
+        "message_arrives_whole",
+    )
+    elapsed = time.monotonic() - started
+    failed = [t for t in run.tests() if t["outcome"] == "failed"]
+    assert failed, run.output[-3000:]
+    wrong = [f"{t['id']}: {t['verdict']}" for t in failed if t["verdict"] != "timeout"]
+    assert not wrong, "a frame that never completes must fail checks as timeouts:\n" + "\n".join(wrong)
+    bound = 15 + len(run.tests()) * (DEAD_TIMEOUT * 2 + 0.5)
+    assert elapsed < bound, f"the run took {elapsed:.1f}s, over the documented bound of {bound:.1f}s"
+
+
 def _open_fds() -> set[int]:
     return {int(fd) for fd in os.listdir("/proc/self/fd")}
 

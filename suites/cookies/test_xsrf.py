@@ -12,6 +12,8 @@ Rule of this module: the kit gets its token as a browser script would, from the
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -122,4 +124,298 @@ async def test_xsrf_x_requested_with_is_not_an_exemption(impl, server, http):
         f"but no token was answered {response.describe()} (body {response.body[:200]!r}) instead of 403 "
         "Forbidden; the X-Requested-With exemption was removed as insecure in Tornado 1.1.1 (browser plugins "
         "combined with redirects could forge that header cross-site), so only a correct _xsrf value lets a POST through"
+    )
+
+
+async def _page(http: Any, srv: Any, cookie: str | None = None, path: str = "/page") -> tuple[str | None, str]:
+    """(the ``_xsrf`` cookie the page set, or None; the token the page shows in its body)."""
+    __tracebackhide__ = True
+    headers = [("Cookie", f"_xsrf={cookie}")] if cookie else []
+    response = await http.request(srv, "GET", path, headers=headers)
+    assert response.status == 200, f"GET {path} (a handler showing self.xsrf_token) answered {response.describe()}"
+    found = None
+    for header in response.header_list("set-cookie"):
+        key, sep, value = header.split(";", 1)[0].partition("=")
+        if sep and key.strip() == "_xsrf":
+            found = value.strip()
+    return found, response.text
+
+
+def _serve_tokens(impl: Any, server: Any, settings: dict[str, Any] | None = None, **handlers: Any) -> Any:
+    """``GET /page`` answers ``self.xsrf_token``; ``/submit`` accepts every method once
+    the XSRF check let it through; ``GET /form`` answers ``self.xsrf_form_html()``."""
+    web = impl.part("web")
+
+    class Page(web.RequestHandler):
+        def get(self) -> None:
+            self.write(self.xsrf_token)
+
+    class Form(web.RequestHandler):
+        def get(self) -> None:
+            self.write(self.xsrf_form_html())
+
+    class Submit(web.RequestHandler):
+        def _accept(self) -> None:
+            if self.request.method != "HEAD":
+                self.write("accepted")
+
+        get = head = options = post = put = patch = delete = _accept
+
+    routes = [("/page", Page), ("/form", Form), ("/submit", Submit)]
+    routes += [(f"/{name}", handler) for name, handler in handlers.items()]
+    return server.serve(routes, {"xsrf_cookies": True, "cookie_secret": SECRET, **(settings or {})})
+
+
+@check("Tornado docs: guide/security, Cross-site request forgery protection", Level.MUST)
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_xsrf_unsafe_methods_without_token_are_forbidden(impl, server, http, method):
+    """Tornado docs, security guide: with xsrf_cookies the application will "reject all
+    POST, PUT, and DELETE requests that do not contain a correct _xsrf value"; Tornado
+    checks every method but GET, HEAD and OPTIONS. A PUT, PATCH or DELETE that carries
+    the ``_xsrf`` cookie but no token is answered 403."""
+    srv = _serve_tokens(impl, server)
+    cookie, _ = await _page(http, srv)
+    response = await http.request(srv, method, "/submit", headers=[*FORM, ("Cookie", f"_xsrf={cookie}")], body=BODY)
+    assert response.status == 403, (
+        f"with xsrf_cookies=True, a {method} carrying 'Cookie: _xsrf={cookie}' but no token was answered "
+        f"{response.describe()} (body {response.body[:200]!r}) instead of 403; Tornado docs (security guide): "
+        "every state-changing request needs the token, not only POST."
+    )
+
+
+@check("Tornado docs: guide/security, Cross-site request forgery protection", Level.TORNADO)
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+async def test_xsrf_safe_methods_are_exempt(impl, server, http, method):
+    """Tornado docs, security guide: the check applies to requests that change state;
+    Tornado runs check_xsrf_cookie for every method except GET, HEAD and OPTIONS. A
+    GET, HEAD or OPTIONS with neither cookie nor token reaches the handler."""
+    srv = _serve_tokens(impl, server)
+    response = await http.request(srv, method, "/submit")
+    assert response.status == 200, (
+        f"with xsrf_cookies=True, a {method} without an _xsrf cookie or token was answered {response.describe()} "
+        f"(body {response.body[:200]!r}) instead of reaching the handler (200); Tornado exempts GET, HEAD and "
+        "OPTIONS from the XSRF check (safe methods must not change state, and a link or preflight has no token)."
+    )
+
+
+TOKEN_PLACES = {
+    "form-field": lambda token: ([("Content-Type", "application/x-www-form-urlencoded")], b"_xsrf=" + token.encode()),
+    "x-xsrftoken-header": lambda token: ([*FORM, ("X-XSRFToken", token)], BODY),
+    "x-csrftoken-header": lambda token: ([*FORM, ("X-CSRFToken", token)], BODY),
+}
+
+
+@check("Tornado docs: RequestHandler.check_xsrf_cookie", Level.MUST)
+@pytest.mark.parametrize("place", list(TOKEN_PLACES))
+async def test_xsrf_token_is_accepted_from(impl, server, http, place):
+    """Tornado docs, RequestHandler.check_xsrf_cookie: "The _xsrf value may be set as
+    either a form field named _xsrf or in a custom HTTP header named X-XSRFToken or
+    X-CSRFToken (the latter is accepted for compatibility with Django)." A POST with the
+    cookie and the page's token in any of the three places is accepted."""
+    srv = _serve_tokens(impl, server)
+    cookie, token = await _page(http, srv)
+    headers, body = TOKEN_PLACES[place](token)
+    response = await http.request(srv, "POST", "/submit", headers=[*headers, ("Cookie", f"_xsrf={cookie}")], body=body)
+    assert response.status == 200 and response.body == b"accepted", (
+        f"with xsrf_cookies=True, a POST with 'Cookie: _xsrf={cookie}' and the page's token {token!r} in the "
+        f"{place} (headers {headers!r}, body {body!r}) was answered {response.describe()} (body "
+        f"{response.body[:200]!r}) instead of 200 'accepted'; Tornado docs (check_xsrf_cookie): the token may "
+        "arrive as the _xsrf form field or in the X-XSRFToken or X-CSRFToken header."
+    )
+
+
+@check("Tornado docs: RequestHandler.check_xsrf_cookie", Level.MUST)
+@pytest.mark.parametrize("wrong", ["token-of-another-cookie", "garbage", "cookie-of-another-session"])
+async def test_xsrf_wrong_token_is_forbidden(impl, server, http, wrong):
+    """Tornado docs, RequestHandler.check_xsrf_cookie: "Verifies that the _xsrf cookie
+    matches the _xsrf argument [...] If the two do not match, we reject the form
+    submission as a potential forgery." A token issued for another cookie, a garbage
+    token, or the right token with another session's cookie is answered 403."""
+    srv = _serve_tokens(impl, server)
+    cookie, token = await _page(http, srv)
+    other_cookie, other_token = await _page(http, srv)
+    sent_cookie, sent_token = {
+        "token-of-another-cookie": (cookie, other_token),
+        "garbage": (cookie, "2|deadbeef|00112233445566778899aabbccddeeff|1700000000"),
+        "cookie-of-another-session": (other_cookie, token),
+    }[wrong]
+    headers = [*FORM, ("Cookie", f"_xsrf={sent_cookie}"), ("X-XSRFToken", sent_token)]
+    response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
+    assert response.status == 403, (
+        f"with xsrf_cookies=True, a POST with 'Cookie: _xsrf={sent_cookie}' and 'X-XSRFToken: {sent_token}' "
+        f"({wrong}) was answered {response.describe()} instead of 403; Tornado docs (check_xsrf_cookie): a token "
+        "that does not match the cookie is rejected as a potential forgery."
+    )
+
+
+@check("Tornado docs: RequestHandler.xsrf_token", Level.MUST)
+async def test_xsrf_v2_tokens_are_masked_differently_on_every_request(impl, server, http):
+    """Tornado docs, RequestHandler.xsrf_token (3.2.2): "The xsrf token will now be have
+    a random mask applied in every request, which makes it safe to include the token in
+    pages that are compressed. See http://breachattack.com". Two pages rendered for the
+    same cookie show different tokens, and both are accepted."""
+    srv = _serve_tokens(impl, server)
+    cookie, first = await _page(http, srv)
+    _, second = await _page(http, srv, cookie)
+    _, third = await _page(http, srv, cookie)
+    assert len({first, second, third}) == 3, (
+        f"three pages rendered for the cookie '_xsrf={cookie}' showed the tokens {first!r}, {second!r}, {third!r}; "
+        "Tornado docs (xsrf_token, 3.2.2): a random mask is applied on every request, so a secret repeated in "
+        "compressed pages cannot be recovered by a BREACH attack."
+    )
+    for token in (first, second, third):
+        headers = [*FORM, ("Cookie", f"_xsrf={cookie}"), ("X-XSRFToken", token)]
+        response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
+        assert response.status == 200, (
+            f"the masked token {token!r}, shown on a page for 'Cookie: _xsrf={cookie}', was refused with "
+            f"{response.describe()}; every masking of the cookie's token must verify."
+        )
+
+
+@check("Tornado docs: RequestHandler.check_xsrf_cookie (version 1)", Level.MUST)
+async def test_xsrf_v1_cookie_and_tokens_are_still_accepted(impl, server, http):
+    """Tornado docs, RequestHandler.check_xsrf_cookie (3.2.2): "Added support for cookie
+    version 2. Both versions 1 and 2 are supported." A v1 cookie (issued by an
+    application with ``xsrf_cookie_version=1``) is accepted by a v2 application, with
+    its own value as the token and with a v2 token the page shows for it."""
+    v1 = _serve_tokens(impl, server, {"xsrf_cookie_version": 1})
+    v2 = _serve_tokens(impl, server)
+    cookie, _ = await _page(http, v1)
+    assert cookie and "|" not in cookie, f"with xsrf_cookie_version=1 the page set the _xsrf cookie {cookie!r}"
+    _, masked = await _page(http, v2, cookie)
+    for token in (cookie, masked):
+        headers = [*FORM, ("Cookie", f"_xsrf={cookie}"), ("X-XSRFToken", token)]
+        response = await http.request(v2, "POST", "/submit", headers=headers, body=BODY)
+        assert response.status == 200, (
+            f"a POST with the version 1 cookie '_xsrf={cookie}' and the token {token!r} was answered "
+            f"{response.describe()} instead of 200; Tornado docs (check_xsrf_cookie): both versions are supported."
+        )
+
+
+SETTINGS = {
+    "xsrf-cookie-version-1": {"xsrf_cookie_version": 1},
+    "xsrf-cookie-name": {"xsrf_cookie_name": "csrf"},
+    "xsrf-cookie-kwargs": {"xsrf_cookie_kwargs": {"httponly": True, "path": "/app"}},
+}
+
+
+@check("Tornado docs: Application settings, xsrf_cookie_*", Level.MUST)
+@pytest.mark.parametrize("setting", list(SETTINGS))
+async def test_xsrf_cookie_settings_are_honoured(impl, server, http, setting):
+    """Tornado docs, Application settings: "xsrf_cookie_version: Controls the version of
+    new XSRF cookies [...] xsrf_cookie_kwargs: May be set to a dictionary of additional
+    arguments to be passed to RequestHandler.set_cookie for the XSRF cookie.
+    xsrf_cookie_name: Controls the name used for the XSRF cookie (default _xsrf)". The
+    cookie the page sets follows each setting, and a POST with it is accepted."""
+    settings = SETTINGS[setting]
+    srv = _serve_tokens(impl, server, settings)
+    response = await http.request(srv, "GET", "/page")
+    name = settings.get("xsrf_cookie_name", "_xsrf")
+    cookies = {}
+    for header in response.header_list("set-cookie"):
+        pair, *attrs = header.split(";")
+        key, _, value = pair.partition("=")
+        cookies[key.strip()] = (value.strip(), {a.split("=", 1)[0].strip().lower(): a.partition("=")[2] for a in attrs})
+    problem = None
+    if name not in cookies:
+        problem = f"no cookie named {name!r} was set"
+    elif setting == "xsrf-cookie-version-1" and (len(cookies[name][0]) != 32 or "|" in cookies[name][0]):
+        problem = f"the cookie {cookies[name][0]!r} is not a version 1 token (32 hex digits)"
+    elif setting == "xsrf-cookie-kwargs" and (
+        "httponly" not in cookies[name][1] or cookies[name][1].get("path") != "/app"
+    ):
+        problem = "the cookie lacks HttpOnly or Path=/app"
+    if problem is None:
+        headers = [*FORM, ("Cookie", f"{name}={cookies[name][0]}"), ("X-XSRFToken", response.text)]
+        posted = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
+        if posted.status != 200:
+            problem = f"a POST with that cookie and the page's token was answered {posted.describe()}"
+    assert problem is None, (
+        f"with {settings}, {problem} (Set-Cookie headers: {response.header_list('set-cookie')!r}); Tornado docs "
+        "(Application settings): xsrf_cookie_version, xsrf_cookie_name and xsrf_cookie_kwargs shape the XSRF cookie."
+    )
+
+
+@check("Tornado docs: RequestHandler.xsrf_form_html", Level.MUST)
+async def test_xsrf_form_html_is_a_hidden_input_carrying_the_token(impl, server, http):
+    """Tornado docs, RequestHandler.xsrf_form_html: "An HTML <input/> element to be
+    included with all POST forms. It defines the _xsrf input value, which we check on
+    all POST requests". The element is a hidden input named ``_xsrf`` whose value,
+    submitted as the form field, is accepted."""
+    srv = _serve_tokens(impl, server)
+    response = await http.request(srv, "GET", "/form")
+    match = re.fullmatch(r'<input type="hidden" name="_xsrf" value="([^"]+)"\s*/?>', response.text.strip())
+    cookie = next(
+        (c.split(";", 1)[0].partition("=")[2] for c in response.header_list("set-cookie") if c.startswith("_xsrf=")),
+        None,
+    )
+    assert match and cookie, (
+        f"xsrf_form_html() gave {response.text!r} (cookies {response.header_list('set-cookie')!r}); Tornado docs: "
+        'it is \'<input type="hidden" name="_xsrf" value="TOKEN"/>\' and sets the _xsrf cookie.'
+    )
+    body = b"_xsrf=" + html.unescape(match.group(1)).encode()
+    posted = await http.request(
+        srv,
+        "POST",
+        "/submit",
+        headers=[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", f"_xsrf={cookie}")],
+        body=body,
+    )
+    assert posted.status == 200, (
+        f"the form field from xsrf_form_html() ({body!r}) with 'Cookie: _xsrf={cookie}' was refused with "
+        f"{posted.describe()}; the form it renders must pass the XSRF check."
+    )
+
+
+@check("Tornado docs: RequestHandler.check_xsrf_cookie", Level.MUST)
+async def test_check_xsrf_cookie_override_is_honoured(impl, server, http):
+    """Tornado docs, Application settings ``xsrf_cookies``: protection runs through
+    RequestHandler.check_xsrf_cookie, which a handler may override (the docs' pattern
+    for endpoints that authenticate otherwise). A handler whose override accepts every
+    request receives a POST without a token."""
+    web = impl.part("web")
+
+    class Api(web.RequestHandler):
+        def check_xsrf_cookie(self) -> None:
+            pass  # authenticated by other means
+
+        def post(self) -> None:
+            self.write("accepted")
+
+    srv = _serve_tokens(impl, server, api=Api)
+    response = await http.request(srv, "POST", "/api", headers=FORM, body=BODY)
+    assert response.status == 200 and response.body == b"accepted", (
+        f"a handler overriding check_xsrf_cookie to accept everything answered a tokenless POST with "
+        f"{response.describe()} (body {response.body[:200]!r}); Tornado calls the handler's own check_xsrf_cookie."
+    )
+
+
+@check("Tornado docs: WebSocketHandler.check_origin", Level.MUST)
+@requires("web", "httpserver", "websocket")
+async def test_websocket_handshake_from_another_origin_is_forbidden(impl, server, ws):
+    """Tornado docs, WebSocketHandler.check_origin: "This is a security protection
+    against cross site scripting attacks on browsers, since WebSockets are allowed to
+    bypass the usual same-origin policies and don't use CORS headers" (cross-origin
+    handshakes refused by default since 4.0). A handshake with ``Origin`` matching
+    ``Host`` is accepted; one from another origin is answered 403."""
+    websocket = impl.part("websocket")
+
+    class Echo(websocket.WebSocketHandler):
+        def on_message(self, message: Any) -> None:
+            self.write_message(message)
+
+    srv = server.serve([("/ws", Echo)], {"cookie_secret": SECRET})
+    same = await ws.connect(srv, "/ws", headers=[("Origin", f"http://{srv.host}:{srv.port}")])
+    await same.aclose()
+    assert same.handshake is not None and same.handshake.accepted, (
+        f"a handshake with Origin http://{srv.host}:{srv.port} (the Host it was sent to) was refused with "
+        f"{same.handshake.status if same.handshake else None}; a same-origin handshake must be accepted."
+    )
+    cross = await ws.connect(srv, "/ws", headers=[("Origin", "http://evil.example")])
+    await cross.aclose()
+    assert cross.handshake is not None and not cross.handshake.accepted and cross.handshake.status == 403, (
+        f"a handshake with 'Origin: http://evil.example' sent to {srv.host}:{srv.port} was "
+        f"{'accepted' if cross.handshake and cross.handshake.accepted else cross.handshake.status if cross.handshake else None} "
+        "instead of refused with 403; Tornado docs (check_origin): cross-origin WebSocket handshakes are refused "
+        "by default, or any site can open an authenticated socket with the user's cookies (cross-site WebSocket hijacking)."
     )

@@ -114,3 +114,93 @@ def test_coroutine_result_reaches_caller(impl, ioloop, nesting):
         "the value a coroutine returns must be the result its caller gets, whichever of the native and "
         "decorated forms each side uses (Tornado coroutines guide, 'Native vs decorated coroutines')."
     )
+
+
+class OperationFailed(Exception):
+    """Raised by the coroutines under test: a type of the check's own, never the loop's."""
+
+
+@pytest.mark.parametrize("nesting", ["native-awaits-decorated", "decorated-yields-native"])
+@check("Tornado docs: guide: Coroutines (exceptions)", Level.MUST)
+def test_coroutine_exception_reaches_caller_with_its_type(impl, ioloop, nesting):
+    """The coroutines guide: an exception raised in a coroutine "will be re-raised" where
+    its Future is awaited or yielded (gen.coroutine: "the Future will be resolved with the
+    exception raised by the function"), so callers catch what the operation raised, by type.
+    Each coroutine suspends before raising, so the exception travels through a Future."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    IOLoop = impl.part("ioloop").IOLoop
+
+    def later():
+        future = Future()
+        IOLoop.current().add_callback(future.set_result, None)
+        return future
+
+    if nesting == "native-awaits-decorated":
+
+        @gen.coroutine
+        def inner():
+            yield later()
+            raise OperationFailed("the operation failed")
+
+        async def outer():
+            try:
+                await inner()
+            except OperationFailed as exc:
+                return "caught", str(exc)
+            except Exception as exc:
+                return "other", f"{type(exc).__name__}: {exc}"
+            return "returned", None
+
+    else:
+
+        async def inner():
+            await later()
+            raise OperationFailed("the operation failed")
+
+        @gen.coroutine
+        def outer():
+            try:
+                yield inner()
+            except OperationFailed as exc:
+                return "caught", str(exc)
+            except Exception as exc:
+                return "other", f"{type(exc).__name__}: {exc}"
+            return "returned", None
+
+    how, what = ioloop.call(outer)
+    assert (how, what) == ("caught", "the operation failed"), (
+        f"a caller ({nesting}) waiting for a coroutine that raised OperationFailed('the operation failed') "
+        f"{'returned normally' if how == 'returned' else f'got {what}'}: the exception a coroutine raises must "
+        "reach the awaiting caller with its own type and message (Tornado coroutines guide)."
+    )
+
+
+@pytest.mark.parametrize("yielded", ["gen.moment", "None"])
+@check("Tornado docs: gen.moment", Level.TORNADO)
+def test_yielding_moment_lets_the_loop_run_pending_callbacks(impl, ioloop, yielded):
+    """gen.moment: "A special object which may be yielded to allow the IOLoop to run for
+    one iteration. [...] Usage: ``yield gen.moment``"; Tornado's coroutine runner treats
+    ``yield None`` the same way. A callback added before the yield must therefore run
+    before the coroutine resumes."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    token = gen.moment if yielded == "gen.moment" else None
+
+    @gen.coroutine
+    def scenario():
+        trace = []
+        # A done callback of a Future resolved now: pending on the loop, by the loop's own
+        # means (not through add_callback, which other checks judge).
+        resolved = Future()
+        resolved.add_done_callback(lambda _: trace.append("callback added before the yield"))
+        resolved.set_result(None)
+        yield token
+        trace.append("coroutine resumed")
+        return trace
+
+    trace = ioloop.call(scenario)
+    expected = ["callback added before the yield", "coroutine resumed"]
+    assert trace == expected, (
+        f"a @gen.coroutine that added a callback and then yielded {yielded} ran in the order {trace!r}, "
+        f"expected {expected!r}: yielding gen.moment (or None) lets the IOLoop run for one iteration, so the "
+        "callbacks already pending run before the coroutine resumes."
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, check, not_provided, requires
 
 pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent")]
 
@@ -87,4 +87,132 @@ def test_multi_raises_first_exception(impl, ioloop):
         f"awaiting gen.multi raised {type(what).__name__}: {what} where the first child to fail raised "
         "ValueError('the first failure'): Tornado documents that multi() raises the first exception of its "
         "children, with its own type, so callers can catch what the failing operation raised."
+    )
+
+
+@check("Tornado docs: gen.multi", Level.MUST)
+def test_multi_resolves_nested_structures(impl, ioloop):
+    """gen.multi: "``children`` may either be a list or a dict whose values are yieldable
+    objects"; lists and dicts are themselves yieldable ("a list or dict of yieldable
+    objects"), so a nested structure resolves to the same structure of results."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    IOLoop = impl.part("ioloop").IOLoop
+
+    async def scenario():
+        loop = IOLoop.current()
+
+        def later(delay, value):
+            future = Future()
+            loop.call_later(delay, future.set_result, value)
+            return future
+
+        children = {
+            "flat": later(0.02, 1),
+            "list": [later(0.01, 2), [later(0.03, 3)], {"deep": later(0.0, 4)}],
+            "dict": {"inner": later(0.02, 5), "empty": []},
+        }
+        return await gen.multi(children)
+
+    result = ioloop.call(scenario)
+    expected = {"flat": 1, "list": [2, [3], {"deep": 4}], "dict": {"inner": 5, "empty": []}}
+    assert result == expected, (
+        f"gen.multi over a dict nesting lists and dicts of futures resolved to {result!r}, expected "
+        f"{expected!r}: lists and dicts of yieldables are yieldable themselves, so gen.multi resolves a nested "
+        "structure to the same structure of results."
+    )
+
+
+@pytest.mark.parametrize("form", ["list", "dict"])
+@check("Tornado docs: gen.multi", Level.MUST)
+def test_multi_of_no_children_resolves_to_empty_result(impl, ioloop, form):
+    """gen.multi: "If ``children`` is a list, the result is a list of results in the same
+    order; if it is a dict, the result is a dict with the same keys." With no children there
+    is nothing to wait for: the result is an empty list (dict), within a loop iteration."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    loop_class = impl.part("ioloop").IOLoop
+
+    async def scenario():
+        combined = gen.multi([] if form == "list" else {})
+        for _ in range(3):  # loop turns, not time
+            step = Future()
+            loop_class.current().add_callback(step.set_result, None)
+            await step
+        if not combined.done():
+            return "pending"
+        return combined.result()
+
+    result = ioloop.call(scenario)
+    expected = [] if form == "list" else {}
+    assert result == expected and type(result) is type(expected), (
+        f"gen.multi({expected!r}) gave {result!r} three loop iterations later, expected {expected!r}: with no "
+        "children the combined result is an empty list (for a dict, an empty dict), at once."
+    )
+
+
+@check("Tornado docs: gen.multi", Level.TORNADO)
+def test_multi_logs_later_exceptions_except_quiet_ones(impl, ioloop):
+    """gen.multi: "If any children raise exceptions, ``multi()`` will raise the first one.
+    All others will be logged, unless they are of types contained in the
+    ``quiet_exceptions`` argument." Three children fail in turn: ValueError (raised),
+    OverflowError (must be logged) and KeyError (quiet, must not be logged); the check
+    waits for a timer due after all of them before reading the log."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    IOLoop = impl.part("ioloop").IOLoop
+
+    async def scenario():
+        loop = IOLoop.current()
+        first, logged, quiet, end = Future(), Future(), Future(), Future()
+        loop.call_later(0.01, first.set_exception, ValueError("raised to the caller"))
+        loop.call_later(0.02, logged.set_exception, OverflowError("must be logged"))
+        loop.call_later(0.03, quiet.set_exception, KeyError("quiet, not logged"))
+        loop.call_later(0.04, end.set_result, None)
+        try:
+            await gen.multi([first, logged, quiet], quiet_exceptions=KeyError)
+        except ValueError:
+            pass
+        await end
+
+    ioloop.call(scenario)
+    ioloop.barrier()
+    text = ioloop.log.format()
+    mentions = {name: name in text for name in ("OverflowError", "KeyError")}
+    assert mentions["OverflowError"] and not mentions["KeyError"], (
+        "gen.multi over three children that failed with ValueError, then OverflowError, then KeyError "
+        "(quiet_exceptions=KeyError) raised the ValueError; the implementation then logged:\n"
+        f"{text}\nTornado documents that the other exceptions are logged, unless their type is in "
+        "quiet_exceptions: OverflowError must be logged, KeyError must not."
+    )
+
+
+@check("Tornado docs: gen.WaitIterator", Level.MUST)
+def test_wait_iterator_yields_in_completion_order(impl, ioloop):
+    """gen.WaitIterator: "Provides an iterator to yield the results of awaitables as they
+    finish. [...] If you need to get the result of each awaitable as soon as possible, or if
+    you need the result of some awaitables even if others produce errors, you can use
+    ``WaitIterator``"; "``current_index`` [...] the index of the awaitable" and
+    ``current_future`` the awaitable that finished. The inputs finish last-to-first."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    IOLoop = impl.part("ioloop").IOLoop
+    if not hasattr(gen, "WaitIterator"):
+        not_provided(f"{impl.name}'s gen part has no WaitIterator")
+
+    async def scenario():
+        loop = IOLoop.current()
+        futures = [Future() for _ in _DELAYS]
+        for index, (future, delay) in enumerate(zip(futures, _DELAYS)):
+            loop.call_later(delay, future.set_result, f"result {index}")
+        seen = []
+        waiter = gen.WaitIterator(*futures)
+        while not waiter.done():
+            result = await waiter.next()
+            index = waiter.current_index
+            seen.append((index, result, waiter.current_future is futures[index]))
+        return seen
+
+    seen = ioloop.call(scenario)
+    expected = [(2, "result 2", True), (1, "result 1", True), (0, "result 0", True)]
+    assert seen == expected, (
+        f"gen.WaitIterator over three futures that finished last-to-first yielded {seen!r} "
+        f"((current_index, result, current_future is that input)), expected {expected!r}: WaitIterator yields "
+        "results as the awaitables finish, with current_index and current_future naming the one that finished."
     )

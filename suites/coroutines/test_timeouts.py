@@ -12,6 +12,7 @@ the judged orders hold however loaded the machine is.
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 
@@ -116,4 +117,119 @@ def test_with_timeout_raises_timeout_error_and_leaves_future_running(impl, ioloo
         f"after gen.with_timeout expired, the wrapped Future was {state}; expected it still pending and "
         "resolvable: Tornado documents that the wrapped Future is not cancelled when the timeout expires, "
         "permitting it to be reused (unlike asyncio.wait_for, which cancels it)."
+    )
+
+
+@check("Tornado docs: gen.sleep", Level.MUST)
+def test_sleep_waits_its_delay_without_blocking_the_loop(impl, ioloop):
+    """gen.sleep: "Return a `.Future` that resolves after the given number of seconds. When
+    used with ``yield`` in a coroutine, this is a non-blocking analogue to `time.sleep`
+    (which should not be used in coroutines because it is blocking)." While one coroutine
+    sleeps, a callback added just before must run; and the sleep lasts at least its delay
+    (a lower bound, which no load can break)."""
+    gen = impl.part("gen")
+    IOLoop = impl.part("ioloop").IOLoop
+    delay = 0.05
+
+    async def scenario():
+        loop = IOLoop.current()
+        trace = []
+        loop.add_callback(trace.append, "callback ran")
+        started = time.monotonic()
+        await gen.sleep(delay)
+        trace.append("sleep returned")
+        return trace, time.monotonic() - started
+
+    trace, slept = ioloop.call(scenario)
+    assert trace == ["callback ran", "sleep returned"], (
+        f"a callback was added, then a coroutine awaited gen.sleep({delay}); the order was {trace!r}: the "
+        "callback must run while the coroutine sleeps. Tornado documents gen.sleep as the non-blocking "
+        "analogue of time.sleep, which blocks the loop."
+    )
+    assert slept >= delay * 0.99, (
+        f"gen.sleep({delay}) resolved after {slept:.4f}s: it must resolve after the given number of seconds."
+    )
+
+
+@check("Tornado docs: ioloop.PeriodicCallback", Level.MUST)
+def test_periodic_callback_runs_while_started_and_never_after_stop(impl, ioloop):
+    """PeriodicCallback: "Schedules the given callback to be called periodically"; ``start``
+    "Starts the timer", ``stop`` "Stops the timer" and ``is_running`` "Returns ``True`` if
+    this `.PeriodicCallback` has been started." After stop() the callback must not run again,
+    checked over three more periods (ended by a timer, not a sleep of the check)."""
+    Future = impl.part("concurrent").Future
+    ioloop_part = impl.part("ioloop")
+
+    async def scenario():
+        loop = ioloop_part.IOLoop.current()
+        calls, twice, states = [], Future(), {}
+
+        def tick():
+            calls.append(loop.time())
+            if len(calls) == 2 and not twice.done():
+                twice.set_result(None)
+
+        periodic = ioloop_part.PeriodicCallback(tick, 10)
+        states["before start"] = periodic.is_running()
+        periodic.start()
+        states["after start"] = periodic.is_running()
+        await twice
+        periodic.stop()
+        states["after stop"] = periodic.is_running()
+        stopped_at = len(calls)
+        end = Future()
+        loop.call_later(0.04, end.set_result, None)
+        await end
+        return states, stopped_at, len(calls)
+
+    states, stopped_at, total = ioloop.call(scenario)
+    expected_states = {"before start": False, "after start": True, "after stop": False}
+    assert states == expected_states, (
+        f"PeriodicCallback.is_running() answered {states!r}, expected {expected_states!r}: it is True once "
+        "start() was called and until stop()."
+    )
+    assert total == stopped_at, (
+        f"a PeriodicCallback of 10 ms had run {stopped_at} times when stop() was called, and {total} times "
+        "40 ms later: stop() stops the timer, so the callback must not run again."
+    )
+
+
+@check("Tornado docs: ioloop.PeriodicCallback", Level.TORNADO)
+def test_periodic_coroutine_callback_does_not_overlap_itself(impl, ioloop):
+    """PeriodicCallback: "If the callback runs for longer than ``callback_time`` milliseconds,
+    subsequent invocations will be skipped to get back on schedule" and, since 6.2, "If the
+    ``callback`` argument is a coroutine, and a callback runs for longer than
+    ``callback_time``, subsequent invocations will be skipped." A coroutine callback that
+    takes three periods must never run twice at once."""
+    gen, Future = impl.part("gen"), impl.part("concurrent").Future
+    ioloop_part = impl.part("ioloop")
+
+    async def scenario():
+        state = {"active": 0, "most active": 0, "runs": 0}
+        three_runs = Future()
+
+        async def tick():
+            state["active"] += 1
+            state["most active"] = max(state["most active"], state["active"])
+            state["runs"] += 1
+            try:
+                await gen.sleep(0.03)
+            finally:
+                state["active"] -= 1
+            if state["runs"] >= 3 and not three_runs.done():
+                three_runs.set_result(None)
+
+        periodic = ioloop_part.PeriodicCallback(tick, 10)
+        periodic.start()
+        try:
+            await three_runs
+        finally:
+            periodic.stop()
+        return state["most active"]
+
+    most_active = ioloop.call(scenario)
+    assert most_active == 1, (
+        f"a PeriodicCallback of 10 ms whose coroutine callback takes 30 ms had {most_active} invocations "
+        "running at once: Tornado awaits a coroutine callback before scheduling the next run, skipping the "
+        "periods it overran, so invocations never overlap."
     )

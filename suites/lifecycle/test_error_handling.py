@@ -12,6 +12,8 @@ import pytest
 
 from conformance import Level, Trace, check, requires
 
+from ._support import COROUTINE_PARTS, STYLES, styled, summary
+
 pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
 
 
@@ -93,4 +95,148 @@ async def test_uncaught_exception_is_rendered_by_write_error_before_on_finish(
     assert response.status == status and response.body == page, (
         f"the response should be write_error's page ({status}, {page!r}), got {response.describe()} "
         f"with body {response.body[:200]!r}"
+    )
+
+
+REASON = "Edit Conflict"
+_CASES = [
+    pytest.param(
+        where,
+        kind,
+        style,
+        id=f"{kind}-in-{where}-{style}",
+        marks=() if style == "sync" else COROUTINE_PARTS,
+    )
+    for where in ("prepare", "get")
+    for kind in ("http-error", "exception")
+    for style in STYLES
+]
+
+
+@check("Tornado docs: RequestHandler.write_error; HTTPError", Level.MUST)
+@pytest.mark.parametrize(("where", "kind", "style"), _CASES)
+async def test_error_reaches_write_error_with_exc_info_status_and_reason(impl, server, http, where, kind, style):
+    """RequestHandler.write_error: "If this error was caused by an uncaught exception (including
+    HTTPError), an exc_info triple will be available as kwargs["exc_info"]." HTTPError: "Raising
+    an HTTPError is a convenient alternative to calling RequestHandler.send_error since it
+    automatically ends the current function", and its ``reason`` is "the reason phrase to pass
+    in the status line". Any other exception is a 500. on_finish is "Called after the end of a
+    request", error or not. The same holds whether the hook is plain, ``async def`` or
+    ``@gen.coroutine``."""
+    web = impl.part("web")
+    trace = Trace()
+    error = web.HTTPError(409, reason=REASON) if kind == "http-error" else ZeroDivisionError("boom")
+    status, reason = (409, REASON) if kind == "http-error" else (500, "Internal Server Error")
+
+    def step(name):
+        def body(self):
+            if name == where:
+                trace.add(f"{name}: raise {type(error).__name__}")
+                raise error
+            trace.add(name)
+            if name == "get":
+                self.write("ok")
+
+        return body
+
+    class Handler(web.RequestHandler):
+        prepare = styled(impl, style, step("prepare"))
+        get = styled(impl, style, step("get"))
+
+        def write_error(self, status_code, **kwargs):
+            exc_info = kwargs.get("exc_info")
+            name = type(exc_info[1]).__name__ if exc_info else None
+            trace.add(f"write_error({status_code}, exc_info={name})")
+            self.finish(f"error page {status_code}")
+
+        def on_finish(self):
+            trace.add(f"on_finish: status {self.get_status()}")
+
+    srv = server.serve([("/", Handler)])
+    response = await http.request(srv, "GET", "/")
+    server.barrier()
+    trace.add(summary(response))
+    expected = ["prepare"] if where == "get" else []
+    expected += [
+        f"{where}: raise {type(error).__name__}",
+        f"write_error({status}, exc_info={type(error).__name__})",
+        f"on_finish: status {status}",
+        f"{status} {reason}, body {f'error page {status}'.encode()!r}",
+    ]
+    trace.assert_equal(
+        expected,
+        f"{where}() ({style}) raised {type(error).__name__}; the framework must stop there, call write_error({status}) "
+        f"with the exception in kwargs['exc_info'], send status {status} with the reason {reason!r}, then call "
+        "on_finish(). The hooks (and the response, last row) were:",
+    )
+
+
+@check("Tornado docs: RequestHandler.send_error", Level.MUST)
+async def test_send_error_discards_output_written_but_not_flushed(impl, server, http):
+    """RequestHandler.send_error: "If output has been written but not yet flushed, it will be
+    discarded and replaced with the error page." """
+    web = impl.part("web")
+    trace = Trace()
+
+    class Handler(web.RequestHandler):
+        def get(self):
+            trace.add("get: write(), then send_error(503)")
+            self.write("output the error page replaces")
+            self.send_error(503)
+
+        def write_error(self, status_code, **kwargs):
+            trace.add(f"write_error({status_code})")
+            self.write(f"error page {status_code}")
+
+        def on_finish(self):
+            trace.add(f"on_finish: status {self.get_status()}")
+
+    srv = server.serve([("/", Handler)])
+    response = await http.request(srv, "GET", "/")
+    server.barrier()
+    trace.add(summary(response))
+    trace.assert_equal(
+        [
+            "get: write(), then send_error(503)",
+            "write_error(503)",
+            "on_finish: status 503",
+            "503 Service Unavailable, body b'error page 503'",
+        ],
+        "get() wrote output without flushing it, then called send_error(503): the unflushed output must be "
+        "discarded and replaced by write_error's page. The hooks (and the response, last row) were:",
+    )
+
+
+@check("Tornado docs: RequestHandler.send_error", Level.MUST)
+async def test_send_error_after_flush_terminates_the_response_without_replacing_it(impl, server, http):
+    """RequestHandler.send_error: "If flush() has already been called, it is not possible to send
+    an error, so this method will simply terminate the response." The status line and the
+    flushed output have left: no error page follows them, and the response is ended (the last
+    chunk sent), so the client is not left waiting."""
+    web = impl.part("web")
+    trace = Trace()
+
+    class Handler(web.RequestHandler):
+        def get(self):
+            trace.add("get: write(), flush(), then send_error(503)")
+            self.write("streamed")
+            self.flush()
+            self.send_error(503)
+
+        def write_error(self, status_code, **kwargs):
+            trace.add(f"write_error({status_code})")
+            self.write(f"error page {status_code}")
+
+        def on_finish(self):
+            trace.add(f"on_finish: status {self.get_status()}")
+
+    srv = server.serve([("/", Handler)])
+    response = await http.request(srv, "GET", "/")
+    server.barrier()
+    trace.add(summary(response))
+    trace.assert_equal(
+        ["get: write(), flush(), then send_error(503)", "on_finish: status 200", "200 OK, body b'streamed'"],
+        "get() flushed output, then called send_error(503): the head is already sent, so the framework can only "
+        "terminate the response as it is (no write_error, nothing appended), and on_finish() runs. The hooks "
+        "(and the response, last row) were:",
     )

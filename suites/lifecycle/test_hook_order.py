@@ -60,6 +60,58 @@ def _async_prepare(impl, trace):
     return Handler
 
 
+def _coroutine_get(impl, trace):
+    gen = impl.part("gen")
+
+    class Handler(_traced_base(impl, trace)):
+        def prepare(self):
+            trace.add("prepare")
+
+        @gen.coroutine
+        def get(self):
+            trace.add("get: before yield")
+            yield gen.sleep(0)
+            trace.add("get: after yield")
+            self.write(self.greeting)
+
+    return Handler
+
+
+def _coroutine_prepare(impl, trace):
+    gen = impl.part("gen")
+
+    class Handler(_traced_base(impl, trace)):
+        @gen.coroutine
+        def prepare(self):
+            trace.add("prepare: before yield")
+            yield gen.sleep(0)
+            trace.add("prepare: after yield")
+
+        def get(self):
+            trace.add("get")
+            self.write(self.greeting)
+
+    return Handler
+
+
+def _async_prepare_async_get(impl, trace):
+    gen = impl.part("gen")
+
+    class Handler(_traced_base(impl, trace)):
+        async def prepare(self):
+            trace.add("prepare: before await")
+            await gen.sleep(0)
+            trace.add("prepare: after await")
+
+        async def get(self):
+            trace.add("get: before await")
+            await gen.sleep(0)
+            trace.add("get: after await")
+            self.write(self.greeting)
+
+    return Handler
+
+
 def _traced_base(impl, trace):
     web = impl.part("web")
 
@@ -95,6 +147,31 @@ _ASYNC = requires("web", "httpserver", "gen")
             id="async-prepare",
             marks=_ASYNC,
         ),
+        pytest.param(
+            _coroutine_get,
+            [_INIT, "prepare", "get: before yield", "get: after yield", "on_finish"],
+            id="gen-coroutine-get",
+            marks=_ASYNC,
+        ),
+        pytest.param(
+            _coroutine_prepare,
+            [_INIT, "prepare: before yield", "prepare: after yield", "get", "on_finish"],
+            id="gen-coroutine-prepare",
+            marks=_ASYNC,
+        ),
+        pytest.param(
+            _async_prepare_async_get,
+            [
+                _INIT,
+                "prepare: before await",
+                "prepare: after await",
+                "get: before await",
+                "get: after await",
+                "on_finish",
+            ],
+            id="async-prepare-async-get",
+            marks=_ASYNC,
+        ),
     ],
 )
 async def test_handler_hooks_run_in_documented_order(impl, server, http, make_handler, expected):
@@ -103,7 +180,7 @@ async def test_handler_hooks_run_in_documented_order(impl, server, http, make_ha
     then "One of the HTTP methods is called", and "When the request is finished, on_finish() is
     called". RequestHandler.prepare: "If this method returns an Awaitable execution will not
     proceed until the Awaitable is done"; the verb methods "can be made asynchronous with the
-    async def keyword"."""
+    async def keyword or with the gen.coroutine decorator" (the guide's "Asynchronous handlers")."""
     trace = Trace()
     srv = server.serve([("/", make_handler(impl, trace), {"greeting": GREETING})])
     response = await http.request(srv, "GET", "/")

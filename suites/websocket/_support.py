@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance import Implementation
-from conformance.wire.ws import Closed
+from conformance import Implementation, NonStrict, Violation
+from conformance.wire.ws import Closed, ConnectionClosedError, WebSocketConnection
 
 #: RFC 6455 §7.4.1: "designated for use in applications expecting a status code to indicate
 #: that the connection was closed abnormally"; never sent in a close frame.
@@ -65,3 +65,87 @@ def how_it_ended(closed: Closed) -> str:
     if dropped(closed):
         return "the TCP connection dropped without a close frame"
     return closed.describe()
+
+
+def recorder_handler(impl: Implementation, trace: Any) -> type:
+    """An echo handler that also records every message ``on_message`` receives in ``trace``."""
+    websocket: Any = impl.part("websocket")
+
+    class Recorder(websocket.WebSocketHandler):
+        def on_message(self, message: Any) -> None:
+            trace.add(message)
+            self.write_message(message, binary=isinstance(message, bytes))
+
+    return Recorder
+
+
+#: The text sent after a defective frame: an echo of it means the connection was not failed.
+PROBE = "probe sent after the defect"
+
+
+async def expect_failed_connection(conn: WebSocketConnection, *, code: int, sent: str, rule: str) -> Closed:
+    """Judge a connection that ``sent`` should have failed, strictly with close ``code``.
+
+    A probe message follows the defect; an echo of it means the connection went on. A
+    close frame with ``code`` passes; a TCP drop, or a close frame with another error
+    code, met the rule's intent but not its strict form (`NonStrict`); a normal closure
+    (1000, 1001) or a kept connection is a failure.
+    """
+    __tracebackhide__ = True
+    await conn.send_text(PROBE)
+    try:
+        message = await conn.receive_message()
+    except ConnectionClosedError as exc:
+        closed = exc.closed
+    else:
+        raise Violation(
+            f"the client sent {sent}, then the text {PROBE!r}; the implementation kept the connection open and "
+            f"answered with {describe_message(message)}. {rule} requires it to fail the connection (strictly with a "
+            f"close frame carrying {code}).\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+    if dropped(closed):
+        raise NonStrict(
+            f"the client sent {sent}; the implementation failed the connection by dropping TCP without a close "
+            f"frame. {rule}: the strict verdict is a close frame with code {code} (RFC 6455 §7.1.7, §7.4.1).\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+    if closed.code in (1000, 1001, None, 1005):
+        raise Violation(
+            f"the client sent {sent}; the implementation ended the connection with {how_it_ended(closed)}, a normal "
+            f"closure, where {rule} requires it to fail the connection (close code {code}, RFC 6455 §7.4.1).\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+    if closed.code != code:
+        raise NonStrict(
+            f"the client sent {sent}; the implementation failed the connection with {how_it_ended(closed)}; the "
+            f"strict verdict is close code {code} ({rule}; RFC 6455 §7.4.1).\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+    return closed
+
+
+def compressing_echo_handler(impl: Implementation, **options: Any) -> type:
+    """An echo handler that enables permessage-deflate (``get_compression_options``)."""
+    base = echo_handler(impl)
+
+    class CompressingEcho(base):  # type: ignore[valid-type,misc]
+        def get_compression_options(self) -> dict[str, Any]:
+            return dict(options)
+
+    return CompressingEcho
+
+
+def handshake_fields(conn: WebSocketConnection) -> dict[str, str]:
+    """The header fields of the implementation's 101 as sent (names lower-cased, repeats joined).
+
+    wsproto keeps the negotiation fields (subprotocol, extensions) to itself, so the checks
+    of negotiation read them from the bytes received.
+    """
+    received = b"".join(d for direction, d in conn.transcript.entries if direction == "<<" and isinstance(d, bytes))
+    head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    fields: dict[str, str] = {}
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        key = name.strip().lower()
+        fields[key] = f"{fields[key]}, {value.strip()}" if key in fields else value.strip()
+    return fields

@@ -1,5 +1,6 @@
-"""The closing handshake, started by either side: close frames are answered, and the
-status code and reason reach the other side.
+"""The closing handshake, started by either side: close frames are answered and echoed, the
+status code and reason reach the other side, invalid close frames fail the connection,
+nothing after a close frame is processed, and on_close runs once however the connection ends.
 
 References: RFC 6455 §5.5.1 and §7 (https://www.rfc-editor.org/rfc/rfc6455#section-5.5.1);
 Tornado docs, WebSocketHandler.on_close and close
@@ -8,11 +9,14 @@ Tornado docs, WebSocketHandler.on_close and close
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
-from conformance import Level, Trace, Violation, check, requires
+from conformance import Level, NonStrict, ProtocolViolation, Trace, Violation, check, requires
+from conformance.wire.ws import CLOSE, TEXT, frame
 
-from ._support import dropped, how_it_ended
+from ._support import dropped, echo_handler, how_it_ended, recorder_handler
 
 pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 
@@ -75,3 +79,165 @@ async def test_server_close_sends_its_code_and_reason_to_the_client(impl, server
                 f"documents that the code and reason are made available to the client, which RFC 6455 §5.5.1 "
                 f"carries in the close frame's body.\nbytes exchanged:\n{conn.transcript.format()}"
             )
+
+
+@check("RFC 6455 §5.5.1", Level.SHOULD)
+@pytest.mark.parametrize("code", [1000, 1001, 1003, 3000, 4999], ids=lambda c: f"code-{c}")
+async def test_received_close_code_is_echoed(impl, server, ws, code):
+    """RFC 6455 §5.5.1: "When sending a Close frame in response, the endpoint typically echos
+    the status code it received." (Autobahn case 7.7 expects the echo.)"""
+    srv = server.serve([("/ws", echo_handler(impl))])
+    async with await ws.open(srv, "/ws") as conn:
+        closed = await conn.close(code, "bye")
+    if dropped(closed) or closed.code != code:
+        raise Violation(
+            f"the client closed with code {code}; the implementation answered with {how_it_ended(closed)}, where "
+            f"RFC 6455 §5.5.1 has it echo the code.\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+@check("RFC 6455 §5.5.1, §7.1.5; Tornado docs: WebSocketHandler.on_close", Level.MUST)
+async def test_empty_close_frame_is_answered_and_on_close_sees_no_code(impl, server, ws):
+    """RFC 6455 §5.5.1: "The Close frame MAY contain a body"; an endpoint that receives one
+    MUST answer with a Close frame. §7.1.5: "If this Close control frame contains no status
+    code, _The WebSocket Connection Close Code_ is considered to be 1005", which is never
+    sent; Tornado's on_close then sees ``close_code`` None."""
+    websocket = impl.part("websocket")
+    closes = Trace()
+
+    class Handler(websocket.WebSocketHandler):
+        def on_close(self):
+            closes.add((self.close_code, self.close_reason))
+
+    srv = server.serve([("/ws", Handler)])
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.send_raw(frame(CLOSE, b""))
+        closed = await conn.wait_closed()
+    closes.wait_for(1, ws.timeout, "call on_close after an empty close frame")
+    if dropped(closed) or closed.code not in (None, 1005, 1000) or closes.events != [(None, None)]:
+        raise Violation(
+            f"the client sent a close frame with no body; the implementation answered with {how_it_ended(closed)} "
+            f"and on_close saw (close_code, close_reason) = {closes.events!r}. RFC 6455 §5.5.1 requires a close frame "
+            f"in answer, and with no code received Tornado leaves both None.\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+INVALID_CLOSE = [
+    pytest.param(b"\x03", "a close frame with a 1-byte body", id="one-byte-body"),
+    *(
+        pytest.param(struct.pack("!H", code), f"a close frame with the invalid code {code}", id=f"code-{code}")
+        for code in (0, 999, 1004, 1005, 1006, 1015, 1016, 2999)
+    ),
+    pytest.param(
+        struct.pack("!H", 1000) + b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80",
+        "a close frame whose reason is not UTF-8",
+        id="reason-not-utf8",
+    ),
+]
+
+
+@check("RFC 6455 §5.5.1, §7.4", Level.MUST)
+@pytest.mark.parametrize(("payload", "sent"), INVALID_CLOSE)
+async def test_invalid_close_frame_fails_the_connection_with_1002(impl, server, ws, payload, sent):
+    """RFC 6455 §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte
+    unsigned integer ... representing a status code"; "the body MAY contain UTF-8-encoded
+    data". §7.4.1/§7.4.2 leave 0-999 unused and 1004, 1005, 1006, 1015 and the unassigned
+    1016-2999 to no endpoint. A close frame breaking these is a protocol error: the
+    connection is failed (§7.1.7), strictly with 1002 (Autobahn cases 7.3.1, 7.5.1, 7.9.x)."""
+    srv = server.serve([("/ws", echo_handler(impl))])
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.send_raw(frame(CLOSE, payload))
+        try:
+            closed = await conn.wait_closed()
+        except ProtocolViolation as exc:
+            raise Violation(f"the client sent {sent}; the implementation's answer is itself invalid: {exc}") from None
+    if dropped(closed):
+        raise NonStrict(
+            f"the client sent {sent}; the implementation dropped TCP without a close frame. The strict verdict is a "
+            f"close frame with 1002 (RFC 6455 §7.4.1).\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+    if closed.code != 1002:
+        raise Violation(
+            f"the client sent {sent}; the implementation answered with {how_it_ended(closed)}, as if the close frame "
+            f"were valid. RFC 6455 §5.5.1 and §7.4 make it a protocol error: the connection is failed with 1002.\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+@check("RFC 6455 §1.4, §5.5.1", Level.MUST)
+async def test_data_frames_after_the_close_frame_are_not_processed(impl, server, ws):
+    """RFC 6455 §1.4: "After sending a control frame indicating the connection should be
+    closed, a peer does not send any further data; after receiving a control frame indicating
+    the connection should be closed, a peer discards any further data received." The close
+    frame and a text frame arrive together; the text must not reach on_message."""
+    received = Trace()
+    srv = server.serve([("/ws", recorder_handler(impl, received))])
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.send_raw(frame(CLOSE, struct.pack("!H", 1000)) + frame(TEXT, b"after the close frame"))
+        closed = await conn.wait_closed()
+    server.barrier()
+    if received.events or dropped(closed):
+        raise Violation(
+            f"the client sent a close frame and a text frame in one segment; on_message was called with "
+            f"{received.events!r} and the connection ended with {how_it_ended(closed)}. RFC 6455 §1.4 discards data "
+            f"after a close frame, which is answered by a close frame (§5.5.1).\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+@check("Tornado docs: WebSocketHandler.write_message", Level.TORNADO)
+async def test_write_message_after_close_raises_websocket_closed_error(impl, server, ws):
+    """Tornado docs, WebSocketHandler.write_message: "If the connection is already closed,
+    raises `WebSocketClosedError`." It is called in on_close."""
+    websocket = impl.part("websocket")
+    outcome = Trace()
+
+    class Handler(websocket.WebSocketHandler):
+        def on_close(self):
+            try:
+                self.write_message("too late")
+            except websocket.WebSocketClosedError:
+                outcome.add("WebSocketClosedError")
+            except Exception as exc:
+                outcome.add(type(exc).__name__)
+            else:
+                outcome.add("no exception")
+
+    srv = server.serve([("/ws", Handler)])
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.close(1000)
+    events = outcome.wait_for(1, ws.timeout, "call on_close")
+    assert events == ["WebSocketClosedError"], (
+        f"write_message in on_close, after the closing handshake, ended with {events!r}; Tornado documents that "
+        f"it raises WebSocketClosedError once the connection is closed."
+    )
+
+
+@check("Tornado docs: WebSocketHandler.on_close; RFC 6455 §7.1.5", Level.MUST)
+async def test_on_close_runs_once_when_the_peer_vanishes_without_a_close_frame(impl, server, ws):
+    """Tornado docs, WebSocketHandler.on_close: "Invoked when the WebSocket is closed." RFC
+    6455 §7.1.5: "If _The WebSocket Connection is Closed_ and no Close control frame was
+    received by the endpoint ..., _The WebSocket Connection Close Code_ is considered to be
+    1006" (abnormal closure): on_close runs, with no code."""
+    websocket = impl.part("websocket")
+    closes = Trace()
+
+    class Handler(websocket.WebSocketHandler):
+        def on_message(self, message):
+            self.write_message(message)
+
+        def on_close(self):
+            closes.add(self.close_code)
+
+    srv = server.serve([("/ws", Handler)])
+    conn = await ws.open(srv, "/ws")
+    await conn.send_text("hello")
+    await conn.receive_message()
+    await conn.aclose()  # TCP closed, no close frame
+    closes.wait_for(1, ws.timeout, "call on_close after the peer closed TCP without a close frame")
+    server.barrier()
+    assert closes.events == [None], (
+        f"the peer closed TCP without a close frame; on_close saw close_code {closes.events!r}, where Tornado "
+        f"documents one call (close_code None, as no close frame was received)."
+    )

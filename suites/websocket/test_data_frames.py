@@ -16,9 +16,10 @@ from ._support import binary_payload, describe_message, echo_handler, text_paylo
 
 pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 
-# 0 (empty), 125 (the largest 7-bit length), 126 (the smallest 16-bit one), 65535 (the
-# largest 16-bit one) and 65536 (the smallest 64-bit one): RFC 6455 §5.2 "Payload length".
-SIZES = (0, 125, 126, 65535, 65536)
+# 0 (empty), 125 (the largest 7-bit length), 126 (the smallest 16-bit one), 127 (the
+# 7-bit value that announces a 64-bit length, here as a 16-bit one), 65535 (the largest
+# 16-bit one), 65536 (the smallest 64-bit one) and 256 KiB: RFC 6455 §5.2 "Payload length".
+SIZES = (0, 125, 126, 127, 65535, 65536, 262144)
 CASES = [pytest.param(kind, size, id=f"{kind}-{size}-bytes") for kind in ("text", "binary") for size in SIZES]
 
 

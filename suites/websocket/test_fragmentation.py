@@ -1,5 +1,6 @@
-"""Fragmentation: a message sent as several frames, with a control frame between two of
-them, is one message to the application.
+"""Fragmentation: a message sent as several frames, with or without control frames between
+them, is one message to the application; a broken sequence of fragments fails the
+connection; a coroutine ``on_message`` holds back the next message.
 
 Reference: RFC 6455 §5.4 (https://www.rfc-editor.org/rfc/rfc6455#section-5.4).
 """
@@ -9,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from conformance import Level, Trace, Violation, check, requires
-from conformance.wire.ws import CONTINUATION, PING, TEXT, ConnectionClosedError, frame
+from conformance.wire.ws import BINARY, CONTINUATION, PING, TEXT, ConnectionClosedError, frame
 
-from ._support import describe_message, how_it_ended
+from ._support import describe_message, echo_handler, expect_failed_connection, how_it_ended, recorder_handler
 
 pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 
@@ -62,3 +63,113 @@ async def test_fragmented_message_with_an_interleaved_ping_reaches_on_message_wh
                 f"one with 'end', was expected (RFC 6455 §5.4: a fragmented message is one message; control frames "
                 f"may be interleaved).\nbytes exchanged:\n{conn.transcript.format()}"
             )
+
+
+# (what is sent, the fragments): each fragment becomes one frame.
+FRAGMENTED = [
+    pytest.param(["two ", "fragments"], id="text-2-fragments"),
+    pytest.param([b"\x00\x01", b"\xfe", b"\xff\x80"], id="binary-3-fragments"),
+    pytest.param([f"part {i}; " for i in range(10)], id="text-10-fragments"),
+    pytest.param(["", "empty first and last fragments", ""], id="text-with-empty-fragments"),
+    pytest.param([bytes(range(256)) * 64] * 4, id="binary-4-fragments-of-16384-bytes"),
+]
+
+
+@check("RFC 6455 §5.4", Level.MUST)
+@pytest.mark.parametrize("fragments", FRAGMENTED)
+async def test_message_in_several_fragments_reaches_on_message_whole(impl, server, ws, fragments):
+    """RFC 6455 §5.4: "A fragmented message consists of a single frame with the FIN bit clear
+    and an opcode other than 0, followed by zero or more frames with the FIN bit clear and the
+    opcode set to 0, and terminated by a single frame with the FIN bit set and an opcode of
+    0." The message is the concatenation of the fragments, delivered to on_message once."""
+    received = Trace()
+    srv = server.serve([("/ws", recorder_handler(impl, received))])
+    whole = "".join(fragments) if isinstance(fragments[0], str) else b"".join(fragments)
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.send_fragments(fragments)
+        await conn.send_text("end")
+        try:
+            first = await conn.receive_message()
+            await conn.receive_message()
+        except ConnectionClosedError as exc:
+            raise Violation(
+                f"the client sent {describe_message(whole)} in {len(fragments)} fragments, then the text 'end'; the "
+                f"implementation ended the connection with {how_it_ended(exc.closed)} (RFC 6455 §5.4).\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            ) from None
+    if received.events != [whole, "end"] or first != whole:
+        shown = [describe_message(m) for m in received.events]
+        raise Violation(
+            f"the client sent {describe_message(whole)} in {len(fragments)} fragments, then the text 'end'; "
+            f"on_message was called with {shown} and the first echo was {describe_message(first)}. RFC 6455 §5.4 "
+            f"makes the fragments one message, delivered once and whole.\n"
+            f"bytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+BAD_SEQUENCES = [
+    pytest.param(
+        [frame(CONTINUATION, b"continues nothing")],
+        "a continuation frame with no message to continue",
+        id="continuation-without-start",
+    ),
+    pytest.param(
+        [frame(CONTINUATION, b"continues nothing", fin=False), frame(CONTINUATION, b" either")],
+        "two continuation frames with no message to continue",
+        id="fragmented-continuation-without-start",
+    ),
+    pytest.param(
+        [frame(TEXT, b"first, ", fin=False), frame(TEXT, b"a new message")],
+        "a new text frame while a fragmented text message was unfinished",
+        id="text-inside-fragmented-text",
+    ),
+    pytest.param(
+        [frame(BINARY, b"first, ", fin=False), frame(TEXT, b"a new message", fin=False), frame(CONTINUATION, b"!")],
+        "a new fragmented text message while a fragmented binary message was unfinished",
+        id="text-inside-fragmented-binary",
+    ),
+]
+
+
+@check("RFC 6455 §5.4", Level.MUST)
+@pytest.mark.parametrize(("frames", "sent"), BAD_SEQUENCES)
+async def test_broken_fragment_sequence_fails_the_connection(impl, server, ws, frames, sent):
+    """RFC 6455 §5.4: "The fragments of one message MUST NOT be interleaved between the
+    fragments of another message unless an extension has been negotiated that can interpret
+    the interleaving", and a message starts with a frame whose opcode is not 0; a peer that
+    breaks the sequence has broken the protocol, and §7.1.7 fails the connection (1002,
+    §7.4.1)."""
+    srv = server.serve([("/ws", echo_handler(impl))])
+    async with await ws.open(srv, "/ws") as conn:
+        for raw in frames:
+            await conn.send_raw(raw)
+        await expect_failed_connection(conn, code=1002, sent=sent, rule="RFC 6455 §5.4")
+
+
+@check("Tornado docs: WebSocketHandler.on_message", Level.TORNADO)
+async def test_coroutine_on_message_is_awaited_before_the_next_message(impl, server, ws):
+    """Tornado docs, WebSocketHandler.on_message: "This method may be a coroutine ... If it
+    is, subsequent messages will not be delivered until it completes." The first message's
+    on_message waits on a timer; the second must not start before it ends."""
+    websocket = impl.part("websocket")
+    gen = impl.part("gen")
+    steps = Trace()
+
+    class Slow(websocket.WebSocketHandler):
+        async def on_message(self, message):
+            steps.add(f"start {message}")
+            if message == "first":
+                await gen.sleep(0.05)
+            steps.add(f"end {message}")
+            self.write_message(message)
+
+    srv = server.serve([("/ws", Slow)])
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.send_text("first")
+        await conn.send_text("second")
+        await conn.receive_message()
+        await conn.receive_message()
+    steps.assert_equal(
+        ["start first", "end first", "start second", "end second"],
+        "a coroutine on_message must complete before the next message is delivered (Tornado docs, on_message):",
+    )

@@ -1,0 +1,207 @@
+"""The client side: the implementation's ``websocket_connect`` against a wsproto server on
+loopback (``conformance.wire.ws_server``). Client frames are masked, a wrong
+Sec-WebSocket-Accept is refused, subprotocols and compression are negotiated, and the close
+code reaches ``read_message``'s caller.
+
+References: RFC 6455 §4.1 and §5.3 (https://www.rfc-editor.org/rfc/rfc6455#section-5.3);
+Tornado docs, websocket_connect and WebSocketClientConnection.
+"""
+
+from __future__ import annotations
+
+import pytest
+from wsproto.extensions import PerMessageDeflate
+
+from conformance import Level, Violation, check, requires
+from conformance.wire.ws_server import WebSocketServer
+
+pytestmark = [pytest.mark.websocket, requires("ioloop", "websocket")]
+
+
+@check("RFC 6455 §5.3", Level.MUST)
+async def test_client_masks_every_frame(impl, ioloop, conformance_timeout):
+    """RFC 6455 §5.3: "A client MUST mask all frames that it sends to the server"; §5.1: "a
+    client MUST mask all frames that it sends to the server". The client sends a text, a
+    binary message and a close frame; each is read as it was on the wire."""
+    websocket = impl.part("websocket")
+    async with await WebSocketServer.listen(conformance_timeout) as kit:
+
+        async def server_side(conn):
+            await conn.accept()
+            messages = []
+            try:
+                messages.append(await conn.receive_message())
+                messages.append(await conn.receive_message())
+                await conn.wait_closed()
+            except Violation:
+                pass  # wsproto refuses unmasked frames; the raw frames below tell why
+            return messages
+
+        async def client_side():
+            client = await websocket.websocket_connect(kit.url("/"))
+            await client.write_message("masked text")
+            await client.write_message(b"masked bytes", binary=True)
+            client.close(1000)
+
+        talk = await kit.converse(server_side, client_side, ioloop.call)
+        conn = kit.connections[0]
+        frames = conn.frames()
+    unmasked = [hex(f.opcode) for f in frames if not f.masked]
+    if not frames or unmasked or talk.kit != ["masked text", b"masked bytes"]:
+        raise Violation(
+            f"the implementation's client sent frames with opcodes {[hex(f.opcode) for f in frames]}, of which "
+            f"{unmasked} were not masked, and the kit's server received {talk.kit!r}; RFC 6455 §5.3 requires every "
+            f"client frame to be masked.\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+@check("RFC 6455 §4.1", Level.MUST)
+async def test_client_refuses_a_wrong_sec_websocket_accept(impl, ioloop, conformance_timeout):
+    """RFC 6455 §4.1: "If the response lacks a |Sec-WebSocket-Accept| header field or the
+    |Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of the
+    concatenation of the |Sec-WebSocket-Key| (as a string, not base64-decoded) with the string
+    "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" ..., the client MUST _Fail the WebSocket
+    Connection_." Here ``websocket_connect`` must fail."""
+    websocket = impl.part("websocket")
+    async with await WebSocketServer.listen(conformance_timeout) as kit:
+
+        async def server_side(conn):
+            await conn.receive_request()
+            await conn.respond_raw(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+            )
+
+        async def client_side():
+            client = await websocket.websocket_connect(kit.url("/"))
+            client.close()
+            return "connected"
+
+        talk = await kit.converse(server_side, client_side, ioloop.call)
+    if talk.impl_error is None:
+        raise Violation(
+            "the kit's server answered the handshake with a Sec-WebSocket-Accept computed from another key "
+            "(RFC 6455's sample); websocket_connect returned a connection, where RFC 6455 §4.1 requires the client "
+            f"to fail it.\nbytes exchanged:\n{kit.connections[0].transcript.format()}"
+        )
+
+
+@check("RFC 6455 §4.1; Tornado docs: websocket_connect", Level.MUST)
+async def test_client_offers_its_subprotocols_and_exposes_the_selected_one(impl, ioloop, conformance_timeout):
+    """Tornado docs, websocket_connect: "``subprotocols`` may be a list of strings specifying
+    proposed subprotocols. The selected protocol may be found on the ``selected_subprotocol``
+    attribute of the connection object". RFC 6455 §4.1: the client sends them in
+    |Sec-WebSocket-Protocol| "ordered by preference"."""
+    websocket = impl.part("websocket")
+    async with await WebSocketServer.listen(conformance_timeout) as kit:
+
+        async def server_side(conn):
+            request = await conn.receive_request()
+            await conn.accept(subprotocol="chat.v1")
+            await conn.wait_closed()
+            return list(request.subprotocols)
+
+        async def client_side():
+            client = await websocket.websocket_connect(kit.url("/"), subprotocols=["chat.v2", "chat.v1"])
+            selected = client.selected_subprotocol
+            client.close(1000)
+            return selected
+
+        talk = await kit.converse(server_side, client_side, ioloop.call)
+    if talk.kit != ["chat.v2", "chat.v1"] or talk.impl != "chat.v1":
+        raise Violation(
+            f"websocket_connect(subprotocols=['chat.v2', 'chat.v1']) offered {talk.kit!r} (error: {talk.impl_error!r}) "
+            f"and, the server having selected chat.v1, exposed selected_subprotocol={talk.impl!r}.\n"
+            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+        )
+
+
+@check("RFC 7692 §5, §7.2; Tornado docs: websocket_connect", Level.MUST)
+async def test_client_negotiates_compression_and_round_trips_compressed_messages(impl, ioloop, conformance_timeout):
+    """Tornado docs, websocket_connect: "``compression_options`` is interpreted in the same way
+    as the return value of WebSocketHandler.get_compression_options". RFC 7692 §5: the client
+    offers permessage-deflate; once the server accepts, messages are compressed (§7.2)."""
+    websocket = impl.part("websocket")
+    text = "compress me " * 200
+    async with await WebSocketServer.listen(conformance_timeout) as kit:
+
+        async def server_side(conn):
+            request = await conn.receive_request()
+            await conn.accept(extensions=[PerMessageDeflate()])
+            await conn.send_text(text)
+            echoed = await conn.receive_message()
+            await conn.wait_closed()
+            return ", ".join(str(e) for e in request.extensions), echoed
+
+        async def client_side():
+            client = await websocket.websocket_connect(kit.url("/"), compression_options={})
+            message = await client.read_message()
+            await client.write_message(message)
+            client.close(1000)
+
+        talk = await kit.converse(server_side, client_side, ioloop.call)
+    offer, echoed = talk.kit
+    compressed = [f for f in kit.connections[0].frames() if f.opcode == 0x1 and f.rsv & 0b100]
+    if "permessage-deflate" not in (offer or "") or echoed != text or not compressed:
+        raise Violation(
+            f"websocket_connect(compression_options={{}}) offered Sec-WebSocket-Extensions {offer!r}; the server "
+            f"accepted permessage-deflate and sent a compressed text, which came back "
+            f"{'intact' if echoed == text else 'changed'} in {'a compressed' if compressed else 'an uncompressed'} "
+            f"frame. RFC 7692 §5 and §7.2: offer the extension and compress once it is agreed.\n"
+            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+        )
+
+
+@check("Tornado docs: WebSocketClientConnection.read_message, close_code", Level.TORNADO)
+async def test_client_read_message_returns_none_after_close_with_the_code_and_reason(impl, ioloop, conformance_timeout):
+    """Tornado docs, WebSocketClientConnection.read_message: "Reads a message from the
+    WebSocket server. ... Returns a future whose result is the message, or None if the
+    connection is closed." ``close_code`` and ``close_reason`` hold the server's close frame."""
+    websocket = impl.part("websocket")
+    async with await WebSocketServer.listen(conformance_timeout) as kit:
+
+        async def server_side(conn):
+            await conn.accept()
+            await conn.send_text("last message")
+            return await conn.close(4002, "kit closes")
+
+        async def client_side():
+            client = await websocket.websocket_connect(kit.url("/"))
+            first = await client.read_message()
+            second = await client.read_message()
+            return first, second, client.close_code, client.close_reason
+
+        talk = await kit.converse(server_side, client_side, ioloop.call)
+    expected = ("last message", None, 4002, "kit closes")
+    if talk.impl != expected or talk.kit.dropped:
+        raise Violation(
+            f"the server sent 'last message', then closed with 4002 'kit closes'; the client's read_message results, "
+            f"close_code and close_reason were {talk.impl!r} (error: {talk.impl_error!r}), where Tornado documents "
+            f"{expected!r}; the client answered the close with {talk.kit.describe()}.\n"
+            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+        )
+
+
+@check("Tornado docs: WebSocketClientConnection.close; RFC 6455 §5.5.1", Level.TORNADO)
+async def test_client_close_sends_its_code_and_reason(impl, ioloop, conformance_timeout):
+    """Tornado docs, WebSocketClientConnection.close: "Closes the websocket connection.
+    ``code`` and ``reason`` are documented under WebSocketHandler.close" (they reach the peer
+    in the close frame)."""
+    websocket = impl.part("websocket")
+    async with await WebSocketServer.listen(conformance_timeout) as kit:
+
+        async def server_side(conn):
+            await conn.accept()
+            return await conn.wait_closed()
+
+        async def client_side():
+            client = await websocket.websocket_connect(kit.url("/"))
+            client.close(4003, "client closes")
+            return await client.read_message()
+
+        talk = await kit.converse(server_side, client_side, ioloop.call)
+    if talk.kit.dropped or (talk.kit.code, talk.kit.reason) != (4003, "client closes"):
+        raise Violation(
+            f"the client called close(4003, 'client closes'); the kit's server saw {talk.kit.describe()}.\n"
+            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+        )

@@ -1,0 +1,88 @@
+"""UTF-8 in text messages: valid text in any script, split anywhere between fragments, is
+delivered intact; text that is not UTF-8 fails the connection.
+
+References: RFC 6455 §5.6 and §8.1 (https://www.rfc-editor.org/rfc/rfc6455#section-8.1);
+Autobahn TestSuite cases 6.x.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, Trace, Violation, check, requires
+from conformance.wire.ws import CONTINUATION, TEXT, ConnectionClosedError, frame
+
+from ._support import echo_handler, expect_failed_connection, how_it_ended, recorder_handler
+
+pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
+
+TEXTS = {
+    "latin": "Ça, c'est déjà l'été à Zürich: naïve façade",
+    "greek": "κόσμε Ελληνικά",
+    "cyrillic": "Съешь же ещё этих мягких французских булок",
+    "cjk": "我能吞下玻璃而不伤身体。日本語のテキスト",
+    "arabic-hebrew": "أنا قادر على أكل الزجاج עברית",
+    "emoji": "4-byte code points: 😀🎉𝄞𐍈",
+    "boundaries": "\u007f\u0080\u07ff\u0800\uffff\U00010000\U0010ffff",
+}
+
+
+@check("RFC 6455 §5.6, §8.1", Level.MUST)
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "split-at-every-byte"])
+@pytest.mark.parametrize("script", list(TEXTS))
+async def test_valid_utf8_text_is_delivered_intact(impl, server, ws, script, split):
+    """RFC 6455 §5.6: "Text: The "Payload data" is text data encoded as UTF-8." §5.4: a
+    fragmented message is the concatenation of its fragments, so a code point may be split
+    between two fragments ("split-at-every-byte" sends one byte per frame); the message is
+    valid, and arrives intact."""
+    received = Trace()
+    text = TEXTS[script]
+    data = text.encode("utf-8")
+    srv = server.serve([("/ws", recorder_handler(impl, received))])
+    async with await ws.open(srv, "/ws") as conn:
+        if split:
+            for i in range(len(data)):
+                opcode = TEXT if i == 0 else CONTINUATION
+                await conn.send_raw(frame(opcode, data[i : i + 1], fin=i == len(data) - 1))
+        else:
+            await conn.send_raw(frame(TEXT, data))
+        try:
+            echoed = await conn.receive_message()
+        except ConnectionClosedError as exc:
+            raise Violation(
+                f"the client sent the valid UTF-8 text {text!r}{' one byte per frame' if split else ''}; the "
+                f"implementation ended the connection with {how_it_ended(exc.closed)} (RFC 6455 §5.6, §8.1).\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            ) from None
+    if received.events != [text] or echoed != text:
+        raise Violation(
+            f"the client sent the valid UTF-8 text {text!r}{' one byte per frame' if split else ''}; on_message "
+            f"received {received.events!r} and the echo was {echoed!r} (RFC 6455 §5.6: the text must arrive intact)."
+        )
+
+
+INVALID = [
+    pytest.param([b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"], id="surrogate"),
+    pytest.param([b"overlong \xc0\xaf"], id="overlong"),
+    pytest.param([b"\xff\xfe not UTF-8"], id="invalid-bytes"),
+    pytest.param([b"truncated \xe2\x82"], id="truncated-code-point"),
+    pytest.param([b"valid start ", b"\xf4\x90\x80\x80 beyond U+10FFFF"], id="invalid-in-second-fragment"),
+    pytest.param([b"each fragment \xce", b"A alone is fine"], id="invalid-only-once-joined"),
+]
+
+
+@check("RFC 6455 §8.1", Level.MUST)
+@pytest.mark.parametrize("fragments", INVALID)
+async def test_invalid_utf8_text_fails_the_connection(impl, server, ws, fragments):
+    """RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that
+    the byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the
+    WebSocket Connection_." §7.4.1: 1007 "indicates that an endpoint is terminating the
+    connection because it has received data within a message that was not consistent with
+    the type of the message (e.g., non-UTF-8 data within a text message)"."""
+    srv = server.serve([("/ws", echo_handler(impl))])
+    async with await ws.open(srv, "/ws") as conn:
+        for i, part in enumerate(fragments):
+            await conn.send_raw(frame(TEXT if i == 0 else CONTINUATION, part, fin=i == len(fragments) - 1))
+        await expect_failed_connection(
+            conn, code=1007, sent=f"a text message that is not UTF-8 ({b''.join(fragments)!r})", rule="RFC 6455 §8.1"
+        )
