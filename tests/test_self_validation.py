@@ -5,6 +5,7 @@ Tornado (the reference) fails none."""
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from types import ModuleType
 
@@ -26,6 +27,12 @@ def _broken_modules() -> list[ModuleType]:
 
 BROKEN = _broken_modules()
 
+#: "full" (default): every broken implementation runs every suite, proving its defect is
+#: caught in its area *and only there*. "area": it runs its own area only (still proving
+#: every check can fail on this Python and Tornado); tox uses it on all Pythons but one,
+#: where the full proof runs, to keep CI within its budget.
+MODE = os.environ.get("CONFORMANCE_SELF_VALIDATION", "full")
+
 
 def test_tornado_passes_every_check(tornado_run) -> None:  # type: ignore[no-untyped-def]
     failures = [
@@ -41,7 +48,13 @@ def test_tornado_passes_every_check(tornado_run) -> None:  # type: ignore[no-unt
 
 @pytest.mark.parametrize("module", BROKEN, ids=[m.__name__.rsplit(".", 1)[1] for m in BROKEN])
 def test_broken_implementation_fails_exactly_its_declared_checks(kit, tornado_expectations, module: ModuleType) -> None:  # type: ignore[no-untyped-def]
-    run = kit(f"--impl={module.__name__}", f"--expectations={tornado_expectations}")
+    scope = ["-m", module.AREA] if MODE == "area" else []
+    run = kit(
+        f"--impl={module.__name__}",
+        f"--expectations={tornado_expectations}",
+        "--hypothesis-profile=ci-noshrink",
+        *scope,
+    )
     failed = run.ids_with("failed")
     outside = sorted(cid for cid in failed if not cid.startswith(module.AREA + "."))
     assert not outside, (
