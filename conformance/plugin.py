@@ -16,9 +16,13 @@ from __future__ import annotations
 import argparse
 import functools
 import inspect
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python < 3.11 in tox
+    from exceptiongroup import BaseExceptionGroup
 
 import pytest
 
@@ -327,6 +331,10 @@ def pytest_runtest_makereport(
         from .errors import NonStrict, Violation
 
         exc = call.excinfo.value
+        # A check that runs tasks in a task group sees its failure wrapped in an
+        # exception group; the verdict is that of the one exception inside.
+        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]
         verdict = exc.verdict if isinstance(exc, Violation) else "failed"
         report.user_properties.append(("conformance_verdict", verdict))
         # pytest's assertion rewriting appends "assert ..." introspection; the JSON keeps

@@ -11,7 +11,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from conformance import Level, Trace, Violation, check, requires
+from conformance import Level, Timeout, Trace, Violation, check, requires
 
 from ._support import echo_handler
 
@@ -44,7 +44,7 @@ async def exchange(http, srv, request: bytes) -> tuple[int, dict[str, str], str]
     async with await http.connect(srv) as conn:
         await conn.send(request)
         received = b""
-        with anyio.move_on_after(http.timeout):
+        with anyio.move_on_after(http.timeout) as deadline:
             while b"\r\n\r\n" not in received:
                 try:
                     data = await conn.stream.receive(65536)
@@ -54,7 +54,8 @@ async def exchange(http, srv, request: bytes) -> tuple[int, dict[str, str], str]
                 received += data
         transcript = conn.transcript.format()
     if b"\r\n\r\n" not in received:
-        raise Violation(
+        verdict = Timeout if deadline.cancel_called else Violation
+        raise verdict(
             f"the implementation sent no complete response head to the opening handshake within {http.timeout:g}s; "
             f"RFC 6455 §4.2.1 requires an HTTP response (an error status for a refused handshake).\n"
             f"bytes exchanged:\n{transcript}"
