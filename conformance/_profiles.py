@@ -2,18 +2,16 @@
 
 ``ci`` (the default when the kit runs) keeps every property check to a few seconds and
 is derandomised, so a CI verdict is reproducible; ``thorough`` is for long fuzzing
-sessions: ``pytest --impl=X --hypothesis-profile=thorough``. ``ci-noshrink`` is ``ci``
-without shrinking, for the kit's own self-validation, which only needs to know that a
-broken implementation fails (shrinking each failure would cost seconds per run).
+sessions: ``pytest --impl=X --hypothesis-profile=thorough``.
 """
 
 from __future__ import annotations
 
-PROFILES = ("ci", "ci-noshrink", "thorough")
+PROFILES = ("ci", "thorough")
 
 
 def register() -> None:
-    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis import HealthCheck, settings
 
     common = dict(
         deadline=None,  # wire round trips vary on a loaded machine; the kit has its own deadlines
@@ -21,13 +19,6 @@ def register() -> None:
         database=None,  # leave no .hypothesis/ directory in the user's project
     )
     settings.register_profile("ci", max_examples=25, derandomize=True, **common)  # type: ignore[arg-type]
-    settings.register_profile(
-        "ci-noshrink",
-        max_examples=25,
-        derandomize=True,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
-        **common,  # type: ignore[arg-type]
-    )
     settings.register_profile("thorough", max_examples=2000, **common)  # type: ignore[arg-type]
 
 

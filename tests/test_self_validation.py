@@ -38,7 +38,7 @@ def test_tornado_passes_every_check(tornado_run) -> None:  # type: ignore[no-unt
     failures = [
         f"{t['id']}: {t['message']}"
         for t in tornado_run.tests()
-        if t["outcome"] not in ("passed", "xfailed", "skipped")
+        if t["outcome"] not in ("passed", "non-strict", "xfailed", "skipped")
     ]
     assert not failures, "the reference implementation must be green:\n" + "\n".join(failures)
     assert tornado_run.returncode == 0, tornado_run.output[-3000:]
@@ -56,13 +56,19 @@ def test_broken_implementation_fails_exactly_its_declared_checks(kit, tornado_ex
         *scope,
     )
     failed = run.ids_with("failed")
-    outside = sorted(cid for cid in failed if not cid.startswith(module.AREA + "."))
+    # A defect may show in another area only where the areas overlap by design (e.g. the
+    # WebSocket lifecycle trace); such failures are declared one by one in CROSS_AREA.
+    declared = getattr(module, "CROSS_AREA", set())
+    outside = sorted(cid for cid in failed if not cid.startswith(module.AREA + ".") and cid not in declared)
     assert not outside, (
         f"{module.__name__} has a defect in the {module.AREA} area, yet checks of other areas fail: {outside}"
     )
-    missed = sorted(module.EXPECTED_FAILURES - failed)
+    expected = module.EXPECTED_FAILURES
+    if MODE == "area":
+        expected = {cid for cid in expected if cid.startswith(module.AREA + ".")}
+    missed = sorted(expected - failed)
     assert not missed, f"these checks did not catch the defect of {module.__name__}: {missed}\n{run.output[-4000:]}"
-    unexpected = sorted(failed - module.EXPECTED_FAILURES)
+    unexpected = sorted(failed - expected)
     assert not unexpected, (
         f"{module.__name__} also fails {unexpected}; add them to its EXPECTED_FAILURES if the defect explains them"
     )
@@ -96,7 +102,7 @@ def test_implementation_without_websocket_reports_those_checks_not_provided(kit,
         f"{t['id']}: {t['outcome']} {t['message']}"
         for t in tests
         if t["area"] != "websocket"
-        and t["outcome"] not in ("passed", "xfailed")
+        and t["outcome"] not in ("passed", "non-strict", "xfailed")
         and not (t["not_provided"] and "'websocket'" in t["message"])
     ]
 
