@@ -52,7 +52,6 @@ def test_broken_implementation_fails_exactly_its_declared_checks(kit, tornado_ex
     run = kit(
         f"--impl={module.__name__}",
         f"--expectations={tornado_expectations}",
-        "--hypothesis-profile=ci-noshrink",
         *scope,
     )
     failed = run.ids_with("failed")
