@@ -67,7 +67,7 @@ def test_broken_implementation_fails_exactly_its_declared_checks(kit, tornado_ex
         expected = {cid for cid in expected if cid.startswith(module.AREA + ".")}
     missed = sorted(expected - failed)
     assert not missed, f"these checks did not catch the defect of {module.__name__}: {missed}\n{run.output[-4000:]}"
-    unexpected = sorted(failed - expected)
+    unexpected = sorted(failed - expected - getattr(module, "MAY_ALSO_FAIL", set()))
     assert not unexpected, (
         f"{module.__name__} also fails {unexpected}; add them to its EXPECTED_FAILURES if the defect explains them"
     )
