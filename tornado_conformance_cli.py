@@ -2,6 +2,10 @@
 
 It lives outside the ``conformance`` package on purpose: importing that package before
 pytest starts would keep pytest from rewriting its assertions (and warn about it).
+This module itself is imported before pytest starts, and an installed wheel lists it
+among the distribution's modules, which pytest marks for rewriting: the marker
+PYTEST_DONT_REWRITE tells pytest to leave it alone instead of warning (an error
+wherever warnings are errors).
 """
 
 from __future__ import annotations

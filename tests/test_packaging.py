@@ -56,6 +56,8 @@ def test_console_script_runs_the_shipped_suites_from_any_directory(tmp_path) -> 
             code,
             "-p",
             "no:cacheprovider",
+            "-W",
+            "error::pytest.PytestAssertRewriteWarning",
             "-m",
             "coroutines",
             "--conformance-json=out.json",
