@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     import pytest
 
     args = list(sys.argv[1:] if argv is None else argv)
-    # Option values (``-m cookies``) are not paths: only what exists on disk counts.
-    paths = [a for a in args if not a.startswith("-") and ("::" in a or os.path.exists(a))]
+    # Option values (``-m cookies``, ``-W error::Warning``) are not paths: only an argument
+    # naming something on disk (a file, a folder, or ``file::test``) counts as one.
+    paths = [a for a in args if not a.startswith("-") and os.path.exists(a.split("::", 1)[0])]
     if not paths:
         args += ["--pyargs", "conformance.suites"]
     return int(pytest.main(args))

@@ -17,6 +17,7 @@ heavy, so that the pytest plugin stays cheap for projects that merely have the k
 
 from __future__ import annotations
 
+from ._fuzz import wire_property as wire_property
 from ._meta import AREAS as AREAS
 from ._meta import Level as Level
 from ._meta import check as check
@@ -49,4 +50,5 @@ __all__ = [
     "check",
     "not_provided",
     "requires",
+    "wire_property",
 ]

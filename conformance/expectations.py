@@ -7,6 +7,12 @@ File format (TOML), keyed by stable check ids (see ``conformance._meta.check_id`
     reason = "Tornado accepts '+5' as a Content-Length"   # required
     reference = "RFC 9112 §6.3"                            # optional
     fixed_in = "6.7"                                       # optional
+    advisory = "CVE-2023-28370"                            # optional
+
+``fixed_in`` and ``since`` bound an entry to a range of the implementation's versions:
+it applies from ``since`` (inclusive) up to ``fixed_in`` (exclusive). One file per
+Tornado X.Y can so say that 6.5.0-6.5.2 had a bug fixed in 6.5.3, and the entry stops
+applying (rather than going stale) on 6.5.3 and later.
 
 A listed check that fails becomes a strict expected failure; a listed check that
 passes fails the run as *stale*, so expectations never rot (web-platform-tests does
@@ -25,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 in tox
     import tomli as tomllib
 
-_ALLOWED_KEYS = {"reason", "reference", "fixed_in", "advisory"}
+_ALLOWED_KEYS = {"reason", "reference", "fixed_in", "since", "advisory"}
 
 
 class ExpectationsError(Exception):
@@ -38,6 +44,31 @@ class Expectation:
     reason: str
     reference: str | None = None
     line: int | None = None
+    fixed_in: str | None = None
+    since: str | None = None
+    advisory: str | None = None
+
+    def applies_to(self, version: str) -> bool:
+        """Whether the entry covers implementation ``version`` (``since`` <= version < ``fixed_in``)."""
+        current = version_tuple(version)
+        if current is None:
+            return True
+        if self.fixed_in is not None and current >= (version_tuple(self.fixed_in) or ()):
+            return False
+        return not (self.since is not None and current < (version_tuple(self.since) or ()))
+
+
+def version_tuple(version: str) -> tuple[int, ...] | None:
+    """``"6.5.3"`` -> ``(6, 5, 3)``; ``"6.6.0b1"`` -> ``(6, 6, 0)``; None when it has no leading number."""
+    numbers = []
+    for part in version.split("."):
+        match = re.match(r"\d+", part)
+        if match is None:
+            break
+        numbers.append(int(match.group()))
+        if match.end() != len(part):
+            break
+    return tuple(numbers) or None
 
 
 def _line_of(text: str, check_id: str) -> int | None:
@@ -90,5 +121,22 @@ def load(path: str | Path) -> dict[str, Expectation]:
                 f'--expectations={where}: checks.{check_id!r} needs reason = "<why the implementation deviates>"'
             )
         reference = entry.get("reference")
-        result[check_id] = Expectation(check_id, reason.strip(), str(reference) if reference else None, line)
+        bounds: dict[str, str | None] = {}
+        for key in ("fixed_in", "since", "advisory"):
+            value = entry.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ExpectationsError(
+                    f'--expectations={where}: checks.{check_id!r}: {key} must be a string such as {key} = "6.5.3"'
+                )
+            bounds[key] = value
+        for key in ("fixed_in", "since"):
+            bound = bounds[key]
+            if bound is not None and version_tuple(bound) is None:
+                raise ExpectationsError(
+                    f"--expectations={where}: checks.{check_id!r}: {key} = {bound!r} is not a version; "
+                    f'write it like {key} = "6.5.3"'
+                )
+        result[check_id] = Expectation(
+            check_id, reason.strip(), str(reference) if reference else None, line, **bounds
+        )
     return result

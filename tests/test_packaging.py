@@ -50,8 +50,6 @@ def test_console_script_runs_the_shipped_suites_from_any_directory(tmp_path) -> 
     proc = subprocess.run(
         [
             sys.executable,
-            "-W",
-            "error::pytest.PytestAssertRewriteWarning",
             "-c",
             code,
             "-p",

@@ -317,6 +317,34 @@ def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: igno
     assert loaded["http11.x[a]"].reason == "r" and loaded["http11.x[a]"].line == 1
 
 
+@pytest.mark.parametrize(
+    ("since", "fixed_in", "version", "applies"),
+    [
+        (None, "6.5.3", "6.5.2", True),
+        (None, "6.5.3", "6.5.3", False),
+        (None, "6.5.3", "6.5.10", False),
+        ("6.4.1", None, "6.4.0", False),
+        ("6.4.1", None, "6.4.1", True),
+        (None, "6.6", "6.6.0b1", False),
+        (None, "6.6", "git-main", True),
+    ],
+)
+def test_expectation_bounded_by_release_applies_only_in_its_range(  # type: ignore[no-untyped-def]
+    tmp_path, since, fixed_in, version, applies
+) -> None:
+    bounds = "".join(f'{k} = "{v}"\n' for k, v in (("since", since), ("fixed_in", fixed_in)) if v)
+    path = tmp_path / "e.toml"
+    path.write_text(f'[checks."http11.x"]\nreason = "r"\n{bounds}')
+    assert expectations.load(path)["http11.x"].applies_to(version) is applies
+
+
+def test_expectation_with_a_malformed_release_is_a_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "e.toml"
+    path.write_text('[checks."http11.x"]\nreason = "r"\nfixed_in = "soon"\n')
+    with pytest.raises(expectations.ExpectationsError, match=r"e.toml:1: .*fixed_in = 'soon' is not a version"):
+        expectations.load(path)
+
+
 NON_STRICT_CHECK = """
 import pytest
 from conformance import check, Level, NonStrict

@@ -49,3 +49,96 @@ def raw_request(method: str, target: str, headers: str = "", body: bytes = b"", 
     if headers:
         head += headers.rstrip("\r\n") + "\r\n"
     return head.encode("latin-1") + b"\r\n" + body
+
+
+def attributes_app(
+    impl: Any, trace: Trace | None = None, *, extra: dict[str, Any] | None = None
+) -> list[tuple[str, Any]]:
+    """One handler on every path that answers JSON of what it observed of the request.
+
+    The JSON holds the request attributes Tornado documents (``method``, ``uri``, ``path``,
+    ``query``, ``version``, ``body`` as latin-1 text, ``host``, ``protocol``,
+    ``remote_ip``, ``headers`` as ordered ``[name, value]`` pairs, ``arguments``,
+    ``query_arguments``, ``body_arguments``, ``files``, ``cookies``) and the answers of
+    the argument accessors for every argument name. ``trace`` (if given) records
+    ``"METHOD /path"`` for every request the handler ran.
+    """
+    import json
+
+    web = impl.part("web")
+
+    def text(value: bytes) -> str:
+        return value.decode("latin-1")
+
+    def arguments(mapping: dict[str, list[bytes]]) -> dict[str, list[str]]:
+        return {name: [text(v) for v in values] for name, values in sorted(mapping.items())}
+
+    def observe(self: Any, *args: Any) -> None:
+        request = self.request
+        if trace is not None:
+            trace.add(f"{request.method} {request.path}")
+        names = sorted(set(request.arguments) | set(request.body_arguments) | set(request.query_arguments))
+        accessors: dict[str, Any] = {}
+        for name in names:
+            accessors[name] = {
+                "get_argument": self.get_argument(name, None, strip=False),
+                "get_arguments": self.get_arguments(name, strip=False),
+                "get_query_argument": self.get_query_argument(name, None, strip=False),
+                "get_query_arguments": self.get_query_arguments(name, strip=False),
+                "get_body_argument": self.get_body_argument(name, None, strip=False),
+                "get_body_arguments": self.get_body_arguments(name, strip=False),
+            }
+        observed = {
+            "method": request.method,
+            "uri": request.uri,
+            "path": request.path,
+            "query": request.query,
+            "version": request.version,
+            "body": text(request.body),
+            "host": request.host,
+            "protocol": request.protocol,
+            "remote_ip": request.remote_ip,
+            "headers": [[k, v] for k, v in request.headers.get_all()],
+            "arguments": arguments(request.arguments),
+            "query_arguments": arguments(request.query_arguments),
+            "body_arguments": arguments(request.body_arguments),
+            "files": {
+                name: [[f["filename"], f["content_type"], text(f["body"])] for f in files]
+                for name, files in sorted(request.files.items())
+            },
+            "cookies": {name: morsel.value for name, morsel in sorted(request.cookies.items())},
+            "accessors": accessors,
+        }
+        observed.update({key: fn(self) for key, fn in (extra or {}).items()})
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(observed))
+
+    namespace = {name: observe for name in ECHO_METHODS}
+    Attributes = type("Attributes", (web.RequestHandler,), namespace)
+    return [(r".*", Attributes)]
+
+
+async def assert_rejected(conn: Any, server: Any, trace: Trace, what: str, rule: str, method: str = "GET") -> None:
+    """The request already sent on ``conn`` must be answered 4xx (or the connection
+    closed), its handler must not run, and the server must log no unhandled exception.
+
+    ``what`` names the request ("a request with 'Content-Length: +5'"), ``rule`` the
+    reference and level that make it invalid.
+    """
+    __tracebackhide__ = True
+    answer = await conn.response_or_close(method)
+    if answer is not None:
+        assert 400 <= answer.status < 500, (
+            f"{what} got {answer.describe()} (body {answer.body[:80]!r}); {rule}: it must be refused with "
+            f"a 4xx status (or the connection closed), never served.\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+    server.barrier()
+    assert trace.events == [], (
+        f"the handler ran ({trace.events}) for {what}; {rule}: the request is invalid, so no application "
+        f"code may see it.\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+    unhandled = server.log.unhandled_exceptions()
+    assert not unhandled, (
+        f"{what} raised an unhandled exception in the implementation; a malformed request is the "
+        f"client's error, answered with 4xx:\n{server.log.format(unhandled)}"
+    )

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import Level, Violation, check, requires
+from conformance import Level, Violation, check, requires, wire_property
 from conformance.plugin import run_client
 from conformance.wire.ws import BINARY, CONTINUATION, PING, TEXT, ConnectionClosedError, frame
 
@@ -48,6 +48,7 @@ def test_random_message_sequences_echo_back_exactly_and_in_order(impl, server, w
     and type (§5.6). Every generated sequence sent to an echo handler must come back equal."""
     srv = server.serve([("/ws", echo_handler(impl))])
 
+    @wire_property
     @given(st.lists(_item, min_size=1, max_size=6))
     def echo_everything(items: list[tuple[str | bytes, int, bool]]) -> None:
         async def run() -> None:

@@ -1,0 +1,270 @@
+"""Request body framing beyond a single valid Content-Length: chunked bodies, transfer
+codings, repeated or conflicting lengths, body limits and ``Expect: 100-continue``.
+
+Reference: RFC 9112 §6-§7 (https://www.rfc-editor.org/rfc/rfc9112#section-6) and RFC
+9110 §10.1.1 (https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1). The strictness
+of Tornado's own parser here comes from its advisories GHSA-qppv-j76h-2rpx (6.3.3:
+Content-Length and chunk sizes) and GHSA-753j-mpmx-qq6g (6.4.1: Transfer-Encoding).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import Level, Trace, check, requires
+from conformance.wire._net import receive_some, with_deadline
+
+from ._apps import assert_rejected, echo_app, echo_line, raw_request
+
+pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
+
+CHUNKED_BODIES = [
+    pytest.param(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", b"hello world", id="two-chunks"),
+    pytest.param(b"A\r\n0123456789\r\n0\r\n\r\n", b"0123456789", id="upper-case-hex"),
+    pytest.param(b"000005\r\nhello\r\n0\r\n\r\n", b"hello", id="leading-zeros"),
+    pytest.param(b"5;name=value\r\nhello\r\n0;last\r\n\r\n", b"hello", id="chunk-extensions"),
+    pytest.param(b'5 ; q="a;b"\r\nhello\r\n0\r\n\r\n', b"hello", id="extension-with-bws-and-quoted-string"),
+    pytest.param(b"5\r\nhello\r\n0\r\nX-Trailer: t\r\nX-Other: o\r\n\r\n", b"hello", id="trailer-fields"),
+]
+
+
+@check("RFC 9112 §7.1", Level.MUST)
+@pytest.mark.parametrize("chunked, body", CHUNKED_BODIES)
+async def test_chunked_body_is_decoded_before_the_next_request(impl, server, http, chunked, body):
+    """RFC 9112 §7.1: chunked-body = *chunk last-chunk trailer-section CRLF, chunk-size
+    being 1*HEXDIG (either case); §7.1.1: "A recipient MUST ignore unrecognized chunk
+    extensions"; §7.1.2 allows a trailer section. The handler sees the decoded content,
+    and the request pipelined behind it is answered on its own."""
+    srv = server.serve(echo_app(impl))
+    async with await http.connect(srv) as conn:
+        await conn.send(
+            raw_request("POST", "/chunked", "Transfer-Encoding: chunked", chunked) + raw_request("GET", "/next")
+        )
+        first = await conn.receive_response("POST")
+        expected = echo_line("POST", "/chunked", body)
+        assert first.status == 200 and first.body == expected, (
+            f"a chunked POST got {first.describe()} with {first.body!r}, expected {expected!r}; RFC 9112 §7.1 "
+            f"(MUST): the chunked coding is decoded (extensions ignored, trailers not content).\nbytes exchanged:\n"
+            f"{conn.transcript.format()}"
+        )
+        second = await conn.receive_response("GET") if first.keep_alive else None
+    assert second is None or second.body == echo_line("GET", "/next"), (
+        f"the request pipelined after the chunked body got {second.describe()} with {second.body!r}; the chunked "
+        f"body was not consumed exactly (RFC 9112 §7.1).\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+
+
+INVALID_CHUNKED = [
+    pytest.param(b"0x5\r\nhello\r\n0\r\n\r\n", id="hex-prefix"),
+    pytest.param(b"+5\r\nhello\r\n0\r\n\r\n", id="plus-sign"),
+    pytest.param(b"-5\r\nhello\r\n0\r\n\r\n", id="minus-sign"),
+    pytest.param(b"0_5\r\nhello\r\n0\r\n\r\n", id="digit-separator"),
+    pytest.param(b" 5\r\nhello\r\n0\r\n\r\n", id="leading-space"),
+    pytest.param(b"g\r\nhello\r\n0\r\n\r\n", id="not-hex"),
+    pytest.param(b"\r\nhello\r\n0\r\n\r\n", id="empty-size"),
+    pytest.param(b"5\r\nhelloXX0\r\n\r\n", id="chunk-data-without-crlf"),
+]
+
+
+@check("RFC 9112 §7.1", Level.MUST)
+@pytest.mark.parametrize("chunked", INVALID_CHUNKED)
+async def test_invalid_chunked_body_is_rejected(impl, server, http, chunked):
+    """RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF, chunk-size =
+    1*HEXDIG. A size with a sign, prefix or separator (Tornado before 6.3.3 read them
+    with ``int(x, 16)``: GHSA-qppv-j76h-2rpx), or chunk data not followed by CRLF, makes
+    the framing invalid; RFC 9112 §6.3 rule 4: the server "MUST respond with a 400 (Bad
+    Request) status code and then close the connection". The handler must not run."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/", "Transfer-Encoding: chunked", chunked))
+        await assert_rejected(conn, server, trace, f"the chunked body {chunked!r}", "RFC 9112 §7.1 (MUST)", "POST")
+
+
+INVALID_TRANSFER_ENCODINGS = [
+    pytest.param("Transfer-Encoding: chunked\r\nContent-Length: 5", id="chunked-and-content-length"),
+    pytest.param("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked", id="chunked-twice-in-two-lines"),
+    pytest.param("Transfer-Encoding: chunked, chunked", id="chunked-twice-in-one-line"),
+    pytest.param("Transfer-Encoding: gzip, chunked", id="unknown-coding-before-chunked"),
+    pytest.param("Transfer-Encoding: chunked, gzip", id="chunked-not-last"),
+    pytest.param("Transfer-Encoding: identity", id="identity"),
+    pytest.param("Transfer-Encoding: xchunked", id="unknown-coding"),
+    pytest.param("Transfer-Encoding: chunked\r\nTransfer-Encoding: x", id="unknown-coding-in-second-line"),
+]
+
+
+@check("RFC 9112 §6.3", Level.MUST)
+@pytest.mark.parametrize("fields", INVALID_TRANSFER_ENCODINGS)
+async def test_unusable_transfer_encoding_is_rejected(impl, server, http, fields):
+    """RFC 9112 §6.1: "A server that receives a request message with a transfer coding it
+    does not understand SHOULD respond with 501"; "If any transfer coding other than
+    chunked is applied to a request's content, the sender MUST apply chunked as the final
+    transfer coding", and a sender "MUST NOT apply the chunked transfer coding more than
+    once". §6.3 rule 4: if the final coding is not chunked the length cannot be
+    determined and the server "MUST respond with the 400 (Bad Request) status code and
+    then close the connection". With both Transfer-Encoding and Content-Length, a server
+    MAY reject (§6.3 rule 3); Tornado does since 6.4.1 (GHSA-753j-mpmx-qq6g). Accepted: a
+    4xx or 501, or a close; the handler must not run on a guessed framing."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/", fields, b"5\r\nhello\r\n0\r\n\r\n"))
+        answer = await conn.response_or_close("POST")
+        if answer is not None:
+            assert 400 <= answer.status < 500 or answer.status == 501, (
+                f"a request with {fields!r} got {answer.describe()} (body {answer.body[:80]!r}); RFC 9112 §6.1/§6.3 "
+                f"(MUST): a framing the server cannot determine is refused (400, or 501 for an unknown coding).\n"
+                f"bytes exchanged:\n{conn.transcript.format()}"
+            )
+    server.barrier()
+    assert trace.events == [], (
+        f"the handler ran ({trace.events}) for a request with {fields!r}; RFC 9112 §6.3 (MUST): its framing "
+        f"is invalid, so no application code may see it.\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+
+
+@check("RFC 9112 §6.3", Level.MUST)
+@pytest.mark.parametrize(
+    "fields, valid",
+    [
+        pytest.param("Content-Length: 5\r\nContent-Length: 6", False, id="two-lines-unequal"),
+        pytest.param("Content-Length: 6\r\nContent-Length: 5", False, id="two-lines-unequal-larger-first"),
+        pytest.param("Content-Length: 5, 5", True, id="equal-list"),
+    ],
+)
+async def test_repeated_content_length_is_rejected_unless_all_equal(impl, server, http, fields, valid):
+    """RFC 9110 §8.6: a recipient that receives "a Content-Length header field value
+    consisting of the same decimal value repeated as a comma-separated list ... MAY either
+    reject the message as invalid or replace that invalid field value with a single
+    instance of the decimal value"; RFC 9112 §6.3 rule 5: any other invalid length is an
+    unrecoverable error answered 400 and a close. Unequal lengths are never resolved by
+    picking one (the first- or last-wins disagreement between proxy and server is a
+    classic smuggling vector)."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/", fields, b"hello!"))
+        if not valid:
+            await assert_rejected(conn, server, trace, f"a request with {fields!r}", "RFC 9112 §6.3 (MUST)", "POST")
+            return
+        answer = await conn.response_or_close("POST")
+    if answer is not None and answer.status != 400:
+        assert answer.body == echo_line("POST", "/", b"hello"), (
+            f"a request with {fields!r} got {answer.describe()} with {answer.body!r}; RFC 9110 §8.6: identical "
+            f"values are either rejected or read as one length of 5.\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+
+
+@check("RFC 9112 §8", Level.MUST)
+@pytest.mark.parametrize(
+    "framing, body",
+    [
+        pytest.param("Content-Length: 10", b"hello", id="content-length-short"),
+        pytest.param("Transfer-Encoding: chunked", b"5\r\nhello\r\n", id="chunked-without-last-chunk"),
+    ],
+)
+async def test_incomplete_body_never_reaches_the_handler(impl, server, http, framing, body):
+    """RFC 9112 §8: "A message body that uses the chunked transfer coding is incomplete if
+    the zero-sized chunk that terminates the encoding has not been received. A message
+    that uses a valid Content-Length is incomplete if the size of the message body
+    received ... is less than the value given by Content-Length." A server that receives
+    an incomplete request cannot treat it as complete; the client closes its sending half
+    and the handler must not have run."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/", framing, body))
+        await conn.stream.send_eof()
+        answer = await conn.response_or_close("POST")
+        assert answer is None or 400 <= answer.status < 500, (
+            f"an incomplete body ({framing!r}, then end of stream) got {answer.describe()}; RFC 9112 §8 (MUST): "
+            f"an incomplete message is not processed as complete.\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+    server.barrier()
+    assert trace.events == [], f"the handler ran ({trace.events}) for an incomplete body ({framing!r})"
+
+
+@check("Tornado docs: HTTPServer max_body_size", Level.TORNADO)
+@pytest.mark.parametrize(
+    "framing, body",
+    [
+        pytest.param("Content-Length: 2048", b"x" * 2048, id="content-length"),
+        pytest.param(
+            "Transfer-Encoding: chunked",
+            b"400\r\n" + b"x" * 1024 + b"\r\n" + b"400\r\n" + b"x" * 1024 + b"\r\n0\r\n\r\n",
+            id="chunked",
+        ),
+    ],
+)
+async def test_body_larger_than_max_body_size_is_refused(impl, server, http, framing, body):
+    """Tornado's ``HTTPServer`` documents ``max_body_size``: bodies larger than it are
+    refused (RFC 9110 §15.5.14: 413 Content Too Large is the status for it). A 4xx or a
+    closed connection is accepted; the handler must not see the body."""
+    trace = Trace()
+    srv = server.serve(echo_app(impl, trace), max_body_size=1024)
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/", framing, body))
+        await assert_rejected(
+            conn, server, trace, f"a 2 KiB body ({framing}, max_body_size=1024)", "Tornado docs: max_body_size", "POST"
+        )
+
+
+async def _read_interim(conn) -> bytes:
+    """Raw bytes up to the end of one response head, read before the body is sent."""
+    data = b""
+
+    async def read() -> bytes:
+        nonlocal data
+        while b"\r\n\r\n" not in data:
+            more = await receive_some(conn.stream, conn.transcript)
+            if not more:
+                break
+            data += more
+        return data
+
+    return await with_deadline(conn.timeout, "send an interim 100 (Continue) response", conn.transcript, read)
+
+
+@check("RFC 9110 §10.1.1", Level.MUST)
+async def test_expect_100_continue_gets_an_interim_response_before_the_body(impl, server, http):
+    """RFC 9110 §10.1.1: "An origin server MUST, upon receiving an HTTP/1.1 (or later)
+    request that has a method, target URI, and complete header section that contains a
+    100-continue expectation and an indication that request content will follow, either
+    send an immediate response with a final status code ... or send an immediate 100
+    (Continue) response to encourage the client to send the request content." The client
+    sends the head only and waits; then the body, and reads the final response."""
+    srv = server.serve(echo_app(impl))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/upload", "Expect: 100-continue\r\nContent-Length: 5"))
+        interim = await _read_interim(conn)
+        assert interim.startswith(b"HTTP/1.1 100"), (
+            f"after a head with 'Expect: 100-continue' the implementation sent {interim!r} instead of an "
+            f"immediate '100 (Continue)'; RFC 9110 §10.1.1 (MUST).\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+        conn._buffer = interim.split(b"\r\n\r\n", 1)[1]
+        await conn.send(b"hello")
+        final = await conn.receive_response("POST")
+    assert final.status == 200 and final.body == echo_line("POST", "/upload", b"hello"), (
+        f"the body sent after '100 Continue' got {final.describe()} with {final.body!r}.\nbytes exchanged:\n"
+        f"{conn.transcript.format()}"
+    )
+
+
+@check("RFC 9110 §10.1.1", Level.SHOULD)
+async def test_expect_100_continue_is_not_granted_to_a_body_that_will_be_refused(impl, server, http):
+    """RFC 9110 §10.1.1: the server sends "an immediate response with a final status code,
+    if that status can be determined by examining just the method, target URI, and header
+    fields", and "A server MAY omit sending a 100 (Continue) response if it has already
+    received some or all of the content". A Content-Length above ``max_body_size`` is
+    refused from the head alone, so inviting the client to send that body wastes it; the
+    final 4xx comes without a 100 first."""
+    srv = server.serve(echo_app(impl), max_body_size=1024)
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("POST", "/upload", "Expect: 100-continue\r\nContent-Length: 4096"))
+        answer = await conn.response_or_close("POST")
+    assert answer is None or (100 not in answer.informational and 400 <= answer.status < 500), (
+        f"a head announcing 4096 octets to a server with max_body_size=1024 got "
+        f"{answer.informational} then {answer.describe()}; RFC 9110 §10.1.1: a request refused from its head is "
+        f"answered with the final status at once, not invited with '100 Continue'.\nbytes exchanged:\n"
+        f"{conn.transcript.format()}"
+    )

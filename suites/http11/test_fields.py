@@ -1,0 +1,208 @@
+"""Header fields: names, values, repetition, folding, Host, and the size of the head.
+
+Reference: RFC 9112 §5 (https://www.rfc-editor.org/rfc/rfc9112#section-5), RFC 9110 §5
+(https://www.rfc-editor.org/rfc/rfc9110#section-5) and RFC 9112 §3.2 for Host. What the
+handler sees is read back through Tornado's ``HTTPHeaders`` (``headers[name]`` and
+``headers.get_list(name)``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance import Level, Trace, check, requires
+
+from ._apps import assert_rejected, raw_request
+
+pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
+
+
+def _header_app(impl, trace=None):
+    """Answers JSON: for each name listed in the query (comma-separated), what
+    ``headers.get(name)`` and ``headers.get_list(name)`` return."""
+    web = impl.part("web")
+
+    class Fields(web.RequestHandler):
+        def get(self):
+            if trace is not None:
+                trace.add(f"GET {self.request.path}")
+            names = self.request.query.split(",") if self.request.query else []
+            headers = self.request.headers
+            self.finish(json.dumps({name: [headers.get(name), headers.get_list(name)] for name in names}))
+
+    return [(r"/.*", Fields)]
+
+
+async def _observed(http, srv, head_lines: str, names: list[str]):
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/?" + ",".join(names), head_lines))
+        answer = await conn.receive_response("GET")
+    return answer, (json.loads(answer.body) if answer.status == 200 else None), conn
+
+
+@check("RFC 9110 §5.1", Level.MUST)
+async def test_field_names_are_case_insensitive(impl, server, http):
+    """RFC 9110 §5.1: "Field names are case-insensitive"; Tornado documents
+    ``HTTPHeaders`` as "a dictionary that maintains Http-Header-Case for all keys". A
+    field sent as ``x-pRoBe`` is found under every spelling of its name."""
+    srv = server.serve(_header_app(impl))
+    names = ["X-Probe", "x-probe", "X-PROBE"]
+    answer, seen, conn = await _observed(http, srv, "x-pRoBe: value", names)
+    expected = {name: ["value", ["value"]] for name in names}
+    assert seen == expected, (
+        f"a request with 'x-pRoBe: value' got {answer.describe()}; the handler's lookups gave {seen}, expected "
+        f"{expected}. RFC 9110 §5.1 (MUST): field names are case-insensitive.\nbytes exchanged:\n"
+        f"{conn.transcript.format()}"
+    )
+
+
+@check("RFC 9110 §5.3", Level.MUST)
+async def test_repeated_field_lines_are_all_kept_in_order(impl, server, http):
+    """RFC 9110 §5.3: "A recipient MAY combine multiple field lines within a field section
+    that have the same field name into one field line ... by appending each subsequent
+    field line value to the initial field line value in order, separated by a comma". The
+    order is significant, so no line may be dropped or reordered; Tornado exposes the
+    lines through ``get_list`` and their comma-joined combination through ``headers[name]``."""
+    srv = server.serve(_header_app(impl))
+    _answer, seen, conn = await _observed(
+        http, srv, "X-Multi: a\r\nX-Other: o\r\nx-multi: b, c\r\nX-Multi: d", ["X-Multi"]
+    )
+    values = seen["X-Multi"] if seen else None
+    ok = (
+        values is not None
+        and values[1] == ["a", "b, c", "d"]
+        and [v.strip() for v in values[0].split(",")] == list("abcd")
+    )
+    assert ok, (
+        f"three 'X-Multi' lines (a / b, c / d) reached the handler as get={values and values[0]!r}, "
+        f"get_list={values and values[1]!r}; RFC 9110 §5.3 (MUST): every line is kept, in order, and the "
+        f"combined value is their comma-separated list.\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+
+
+@check("RFC 9110 §5.5", Level.MUST)
+async def test_field_values_are_trimmed_of_spaces_and_tabs_only(impl, server, http):
+    """RFC 9110 §5.5: "a field value does not include leading or trailing whitespace ...
+    a recipient of such a field line MUST exclude such whitespace prior to evaluating
+    the field value", where that whitespace is OWS = *( SP / HTAB ). Other octets are
+    part of the value: a non-breaking space (0xA0, obs-text) is kept. Tornado before
+    6.4.1 stripped every Unicode whitespace (GHSA-753j-mpmx-qq6g)."""
+    srv = server.serve(_header_app(impl))
+    _answer, seen, conn = await _observed(
+        http, srv, "X-Spaces: \t  value \t \r\nX-Nbsp: \xa0value\xa0", ["X-Spaces", "X-Nbsp"]
+    )
+    got = {name: values[0] for name, values in (seen or {}).items()}
+    expected = {"X-Spaces": "value", "X-Nbsp": "\xa0value\xa0"}
+    assert got == expected, (
+        f"the handler saw {got}, expected {expected}; RFC 9110 §5.5 (MUST): only SP and HTAB around a value "
+        f"are excluded (0xA0 is obs-text, part of the value).\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+
+
+@check("RFC 9112 §5.2", Level.MUST)
+async def test_obs_fold_is_rejected_or_replaced_by_a_space(impl, server, http):
+    """RFC 9112 §5.2: "A server that receives an obs-fold in a request message that is not
+    within a "message/http" container MUST either reject the message by sending a 400 (Bad
+    Request) ... or replace each received obs-fold with one or more SP octets prior to
+    interpreting the field value". A folded line is never a field line of its own: the
+    text ``X-Injected: yes`` on a continuation line must not become a field."""
+    trace = Trace()
+    srv = server.serve(_header_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/?X-Folded,X-Injected", "X-Folded: first\r\n X-Injected: yes"))
+        answer = await conn.response_or_close("GET")
+    if answer is None or 400 <= answer.status < 500:
+        return
+    seen = json.loads(answer.body) if answer.status == 200 else None
+    ok = (
+        seen is not None
+        and seen["X-Injected"][0] is None
+        and seen["X-Folded"][0].split() == ["first", "X-Injected:", "yes"]
+    )
+    assert ok, (
+        f"a request with an obs-fold got {answer.describe()} and the handler saw {seen}; RFC 9112 §5.2 (MUST): "
+        f"reject it with 400, or join the continuation to the previous value with SP (so 'X-Folded' is "
+        f"'first X-Injected: yes' and no 'X-Injected' field exists).\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+
+
+INVALID_FIELD_LINES = [
+    pytest.param("X-Probe : v", id="space-before-colon"),
+    pytest.param("X Probe: v", id="space-in-name"),
+    pytest.param("X-Pr(be: v", id="separator-in-name"),
+    pytest.param(": v", id="empty-name"),
+    pytest.param("X-Probe", id="no-colon"),
+    pytest.param("X-Probe: a\x00b", id="nul-in-value"),
+    pytest.param("X-Probe: a\rb", id="bare-cr-in-value"),
+    pytest.param("X-Probe: v\x0b", id="vertical-tab-ending-value"),
+    pytest.param("X-Probe: \x0cv", id="form-feed-starting-value"),
+    pytest.param("X-Probe: a\x7fb", id="del-in-value"),
+    pytest.param("X-Pr\xe9be: v", id="non-ascii-in-name"),
+]
+
+
+@check("RFC 9112 §5", Level.MUST)
+@pytest.mark.parametrize("line", INVALID_FIELD_LINES)
+async def test_invalid_field_line_is_rejected(impl, server, http, line):
+    """RFC 9112 §5.1: "No whitespace is allowed between the field name and colon ... A
+    server MUST reject, with a response status code of 400 (Bad Request), any received
+    request message that contains whitespace between a header field name and colon."
+    RFC 9110 §5.1 makes the name a token; RFC 9110 §5.5: "Field values containing CR, LF,
+    or NUL characters are invalid and dangerous ... a recipient of CR, LF, or NUL within
+    a field value MUST either reject the message or replace each of those characters
+    with SP", and other controls are outside field-vchar. The handler must not run."""
+    trace = Trace()
+    srv = server.serve(_header_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/?X-Probe", line))
+        await assert_rejected(conn, server, trace, f"a request with the field line {line!r}", "RFC 9112 §5 (MUST)")
+
+
+@check("RFC 9112 §3.2", Level.MUST)
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"GET / HTTP/1.1\r\n\r\n", id="missing-host"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n", id="two-host-lines"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a.example, b.example\r\n\r\n", id="host-list"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a.exa mple\r\n\r\n", id="space-in-host"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a.example/x\r\n\r\n", id="path-in-host"),
+    ],
+)
+async def test_missing_duplicate_or_invalid_host_is_rejected(impl, server, http, head):
+    """RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+    HTTP/1.1 request message that lacks a Host header field and to any request message
+    that contains more than one Host header field line or a Host header field with an
+    invalid field value." The Host value is uri-host [ ":" port ] (RFC 9110 §7.2)."""
+    trace = Trace()
+    srv = server.serve(_header_app(impl, trace))
+    async with await http.connect(srv) as conn:
+        await conn.send(head)
+        answer = await conn.response_or_close("GET")
+        assert answer is None or answer.status == 400, (
+            f"{head!r} got {answer.describe()}; RFC 9112 §3.2 (MUST): a missing, repeated or invalid Host is "
+            f"answered 400 (Bad Request).\nbytes exchanged:\n{conn.transcript.format()}"
+        )
+    server.barrier()
+    assert trace.events == [], f"the handler ran ({trace.events}) for {head!r}; RFC 9112 §3.2 (MUST) makes it a 400"
+
+
+@check("RFC 6585 §5", Level.SHOULD)
+@pytest.mark.parametrize(
+    "field",
+    [pytest.param("X-Big: " + "v" * 3000, id="one-large-field"), pytest.param("X-F: v\r\n" * 300, id="many-fields")],
+)
+async def test_head_larger_than_max_header_size_is_refused(impl, server, http, field):
+    """RFC 6585 §5: "The 431 status code indicates that the server is unwilling to process
+    the request because its header fields are too large." Tornado's ``HTTPServer``
+    documents ``max_header_size`` as the bound of the request head and closes the
+    connection past it; 431, 400 or a close are accepted, never the handler."""
+    trace = Trace()
+    srv = server.serve(_header_app(impl, trace), max_header_size=1024)
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/", field))
+        await assert_rejected(
+            conn, server, trace, "a request head of about 3 KiB (max_header_size=1024)", "RFC 6585 §5"
+        )
