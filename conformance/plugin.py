@@ -26,6 +26,7 @@ if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python < 3.11 
 
 import pytest
 
+from ._client_fixtures import h11_server as h11_server
 from ._meta import AREAS, check_id, describe, validate_item
 
 if TYPE_CHECKING:
