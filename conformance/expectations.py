@@ -136,7 +136,5 @@ def load(path: str | Path) -> dict[str, Expectation]:
                     f"--expectations={where}: checks.{check_id!r}: {key} = {bound!r} is not a version; "
                     f'write it like {key} = "6.5.3"'
                 )
-        result[check_id] = Expectation(
-            check_id, reason.strip(), str(reference) if reference else None, line, **bounds
-        )
+        result[check_id] = Expectation(check_id, reason.strip(), str(reference) if reference else None, line, **bounds)
     return result

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from .expectations import version_tuple
+
 #: The Tornado API parts a Tornado-like module may provide.
 PARTS = (
     "web",
@@ -87,6 +89,9 @@ class Implementation:
 
     name: str = "unknown"
     version: str = "unknown"
+    #: The API parts the harness itself needs to run the loop (``new_loop`` and friends).
+    #: An adapter that runs the loop by other means (a Twisted reactor) needs none.
+    loop_parts: tuple[str, ...] = ()
 
     # -- API parts and features ---------------------------------------------------
     def part(self, name: str) -> Any | None:
@@ -136,6 +141,8 @@ class Implementation:
 
 class TornadoLike(Implementation):
     """A module laid out like the ``tornado`` package (rule 2 above)."""
+
+    loop_parts: tuple[str, ...] = ("ioloop",)
 
     def __init__(self, module: ModuleType) -> None:
         self.module = module
@@ -209,11 +216,14 @@ class TornadoLike(Implementation):
         aloop = getattr(loop, "asyncio_loop", None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            loop.close(all_fds=True)
+            # Drain asyncio's executor first: Tornado's close() closes the asyncio loop
+            # too, which only asks the executor's threads to stop, without joining them.
             if aloop is not None and not aloop.is_closed():
                 aloop.run_until_complete(aloop.shutdown_asyncgens())
                 if hasattr(aloop, "shutdown_default_executor"):
                     aloop.run_until_complete(aloop.shutdown_default_executor())
+            loop.close(all_fds=True)
+            if aloop is not None and not aloop.is_closed():
                 aloop.close()
             asyncio.set_event_loop(None)
 
@@ -234,12 +244,30 @@ class TornadoLike(Implementation):
         aloop.call_soon_threadsafe(start)
 
     # -- servers --------------------------------------------------------------------
+    def _release(self) -> tuple[int, ...] | None:
+        """The Tornado release this module is (or vendors), for API translations; None if unknown."""
+        if self.name.rsplit(".", 1)[-1] != "tornado":
+            return None
+        return version_tuple(self.version)
+
+    def _compat_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Application settings in the spelling of the release under test (APIs, never behaviour).
+
+        ``websocket_ping_timeout=0`` means "no ping timeout" from Tornado 6.5 on; before, 0 is a
+        zero-second timeout and the old API has no way to disable it, so the setting is left
+        out there (the default, ``max(3 * ping_interval, 30)`` seconds, outlasts any check).
+        """
+        release = self._release()
+        if release is not None and release < (6, 5) and settings.get("websocket_ping_timeout") == 0:
+            settings = {k: v for k, v in settings.items() if k != "websocket_ping_timeout"}
+        return settings
+
     def listen(self, handlers: list[Any], settings: dict[str, Any], server_kwargs: dict[str, Any]) -> Listening:
         web = self.part("web")
         httpserver = self.part("httpserver")
         if web is None or httpserver is None:
             raise ImplementationError(self.missing_reason("web" if web is None else "httpserver"))
-        app = web.Application(handlers, **settings)
+        app = web.Application(handlers, **self._compat_settings(settings))
         server = httpserver.HTTPServer(app, **server_kwargs)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -271,10 +299,25 @@ def _handler_has(attr: str) -> Callable[[Implementation], bool]:
 
 
 def _signed_value_v2(impl: Implementation) -> bool:
-    import inspect
-
     web = impl.part("web")
     return web is not None and "version" in inspect.signature(web.create_signed_value).parameters
+
+
+def _ioloop_has(attr: str) -> Callable[[Implementation], bool]:
+    def detect(impl: Implementation) -> bool:
+        ioloop = impl.part("ioloop")
+        return ioloop is not None and hasattr(ioloop.IOLoop, attr)
+
+    return detect
+
+
+def _websocket_connect_takes(keyword: str) -> Callable[[Implementation], bool]:
+    def detect(impl: Implementation) -> bool:
+        websocket = impl.part("websocket")
+        connect = getattr(websocket, "websocket_connect", None)
+        return connect is not None and keyword in inspect.signature(connect).parameters
+
+    return detect
 
 
 #: Feature name -> detector. A check declares features with ``requires(features=...)``.
@@ -286,6 +329,10 @@ FEATURES: dict[str, Callable[[Implementation], bool]] = {
     "xsrf": _handler_has("check_xsrf_cookie"),
     "gen_multi": lambda impl: impl.part("gen") is not None and hasattr(impl.part("gen"), "multi"),
     "future_add_done_callback": lambda impl: hasattr(impl.part("concurrent"), "future_add_done_callback"),
+    # IOLoop.run_in_executor: Tornado >= 5.0.
+    "run_in_executor": _ioloop_has("run_in_executor"),
+    # websocket_connect(subprotocols=...): Tornado >= 5.1.
+    "websocket_connect_subprotocols": _websocket_connect_takes("subprotocols"),
 }
 
 

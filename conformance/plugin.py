@@ -27,7 +27,7 @@ if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python < 3.11 
 import pytest
 
 from ._client_fixtures import h11_server as h11_server
-from ._meta import AREAS, check_id, describe, validate_item
+from ._meta import AREAS, OPT_IN_AREAS, area_of, check_id, describe, validate_item
 
 if TYPE_CHECKING:
     from .impl import Implementation
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_IMPL = "tornado"
 DEFAULT_TIMEOUT = 3.0
+DEFAULT_SCALE_CONNECTIONS = 10_000
 BACKENDS = ("trio", "asyncio")
 
 _results_key = pytest.StashKey["Results"]()
@@ -53,6 +54,18 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds such as 3 or 0.5, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of connections such as 10000, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of connections, got {text!r}")
     return value
 
 
@@ -102,11 +115,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="TOML file of the implementation's known deviations (strict expected failures)",
     )
+    group.addoption(
+        "--scale-connections",
+        dest="conformance_scale_connections",
+        default=None,
+        type=_positive_int,
+        metavar="N",
+        help=f"connections each check of the opt-in scale suite (-m scale) holds (default: {DEFAULT_SCALE_CONNECTIONS}, "
+        "or fewer where the open-file limit allows no more)",
+    )
     parser.addini("conformance_impl", f"module of the implementation under test (default: {DEFAULT_IMPL})")
     parser.addini("conformance_client_backend", "anyio backend of the oracle clients: trio or asyncio")
     parser.addini("conformance_timeout", f"deadline of every network operation, seconds (default: {DEFAULT_TIMEOUT:g})")
     parser.addini("conformance_expectations", "TOML file of the implementation's known deviations")
     parser.addini("conformance_strict_verdicts", "count non-strict verdicts as failures", type="bool", default=False)
+    parser.addini("conformance_scale_connections", "connections each scale check holds (default: 10000)")
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
@@ -149,7 +172,13 @@ def pytest_configure(config: pytest.Config) -> None:
             timeout = _positive_float(str(timeout))
         except argparse.ArgumentTypeError as exc:
             raise pytest.UsageError(f"conformance_timeout = {timeout!r}: {exc}") from None
-    config.stash[_settings_key] = {"backend": backend, "timeout": timeout}
+    scale = _setting(config, "conformance_scale_connections")
+    if scale is not None and not isinstance(scale, int):
+        try:
+            scale = _positive_int(str(scale))
+        except argparse.ArgumentTypeError as exc:
+            raise pytest.UsageError(f"conformance_scale_connections = {scale!r}: {exc}") from None
+    config.stash[_settings_key] = {"backend": backend, "timeout": timeout, "scale_connections": scale}
 
     explicit = config.getoption("conformance_impl") is not None
     if explicit and config.args_source is not pytest.Config.ArgsSource.ARGS:
@@ -202,9 +231,11 @@ def _activate(config: pytest.Config) -> None:
         path = None
     config.stash[_expectations_path_key] = str(path) if path else None
     try:
-        config.stash[_expectations_key] = expectations_mod.load(path) if path else {}
+        loaded = expectations_mod.load(path) if path else {}
     except expectations_mod.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
+    # Entries bounded by since/fixed_in cover only some releases of the implementation.
+    config.stash[_expectations_key] = {cid: e for cid, e in loaded.items() if e.applies_to(impl.version)}
 
 
 def shipped_expectations(impl: Implementation) -> Path | None:
@@ -254,6 +285,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             f"refusing to run checks without metadata: {problems[0]}"
             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
         )
+    checks = _deselect_opt_in_areas(config, items, checks)
     _activate(config)
     expectations = config.stash[_expectations_key]
     seen: dict[str, str] = {}
@@ -266,6 +298,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         expectation = expectations.get(cid)
         if expectation is not None:
             meta["expectation"] = expectation.reason
+            if expectation.advisory:
+                meta["advisory"] = expectation.advisory
+            if expectation.fixed_in:
+                meta["fixed_in"] = expectation.fixed_in
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"expected deviation: {expectation.reason}"))
         item.user_properties.append(("conformance", meta))
     results = config.stash[_results_key]
@@ -274,6 +310,56 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     results.unknown_expectations = sorted(
         cid for cid in set(expectations) - set(seen) if cid.split(".", 1)[0] in collected_areas
     )
+
+
+def _deselect_opt_in_areas(
+    config: pytest.Config, items: list[pytest.Item], checks: list[pytest.Item]
+) -> list[pytest.Item]:
+    """Leave out the checks of opt-in areas (``scale``) unless ``-m`` names the area.
+
+    "Names" means the expression is true for that area's marker alone and false for no
+    marker: ``-m scale`` and ``-m "http11 or scale"`` run the suite, ``-m "not http11"`` does not.
+    """
+    from _pytest.mark.expression import Expression
+
+    expression = Expression.compile(config.option.markexpr) if config.option.markexpr else None
+
+    def named(area: str) -> bool:
+        def only_area(name: str, /, **kwargs: Any) -> bool:
+            return name == area and not kwargs
+
+        def no_marker(name: str, /, **kwargs: Any) -> bool:
+            return False
+
+        return expression is not None and expression.evaluate(only_area) and not expression.evaluate(no_marker)
+
+    left_out = {area for area in OPT_IN_AREAS if not named(area)}
+    deselected = [item for item in checks if area_of(item) in left_out]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        dropped = set(deselected)
+        items[:] = [item for item in items if item not in dropped]
+        checks = [item for item in checks if item not in dropped]
+    if any(area_of(item) == "scale" for item in checks):
+        _settle_scale_connections(config)
+    return checks
+
+
+def _settle_scale_connections(config: pytest.Config) -> None:
+    """Fix N for the scale checks: what was asked, or the default within the machine's limits."""
+    from .wire.loadgen import connection_capacity
+
+    settings = config.stash[_settings_key]
+    asked = settings["scale_connections"]
+    capacity, bound = connection_capacity()
+    if asked is not None and asked > capacity:
+        raise pytest.UsageError(
+            f"--scale-connections={asked}: this machine can hold at most {capacity} connections per process "
+            f"({bound}); ask for fewer, or raise the limit"
+        )
+    if asked is None and capacity < 1:
+        raise pytest.UsageError(f"the scale suite cannot run here: {bound}")
+    settings["scale_connections"] = asked if asked is not None else min(DEFAULT_SCALE_CONNECTIONS, capacity)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -425,7 +511,7 @@ def server(request: pytest.FixtureRequest, impl: Implementation, conformance_tim
     """Start applications on the implementation's loop and run code there (see ``Server``)."""
     from .server import Server, ServerLog
 
-    impl_require(impl, "web", "httpserver", "ioloop")
+    impl_require(impl, "web", "httpserver", *impl.loop_parts)
     loop = _loop_for(request.config, impl, conformance_timeout)
     log = ServerLog()
     srv = Server(loop, log)
@@ -439,10 +525,10 @@ def server(request: pytest.FixtureRequest, impl: Implementation, conformance_tim
 
 @pytest.fixture
 def ioloop(request: pytest.FixtureRequest, impl: Implementation, conformance_timeout: float) -> Iterator[Server]:
-    """Like ``server`` but needs only the ``ioloop`` part: for checks that run code on the loop."""
+    """Like ``server`` but needs no server part: for checks that run code on the loop."""
     from .server import Server, ServerLog
 
-    impl_require(impl, "ioloop")
+    impl_require(impl, *impl.loop_parts)
     loop = _loop_for(request.config, impl, conformance_timeout)
     log = ServerLog()
     srv = Server(loop, log)
@@ -455,6 +541,29 @@ def ioloop(request: pytest.FixtureRequest, impl: Implementation, conformance_tim
                 loop.barrier()
             except Exception:
                 pass
+
+
+@pytest.fixture(scope="session")
+def scale_connections(pytestconfig: pytest.Config) -> int:
+    """How many connections each scale check holds (``--scale-connections``, within the machine's limits)."""
+    value = pytestconfig.stash[_settings_key]["scale_connections"]
+    return int(value) if value is not None else DEFAULT_SCALE_CONNECTIONS
+
+
+@pytest.fixture
+def record_metric(request: pytest.FixtureRequest) -> Any:
+    """Attach a figure to the check's record (the ``metrics`` of its JSON record, and the summary).
+
+    Figures are reported, never judged. Example::
+
+        def test_x(record_metric):
+            record_metric("requests_per_second", 4210.5, "requests/s")
+    """
+
+    def record(name: str, value: float | int | str | None, unit: str = "") -> None:
+        request.node.user_properties.append(("conformance_metric", {"name": name, "value": value, "unit": unit}))
+
+    return record
 
 
 @pytest.fixture

@@ -30,7 +30,11 @@ class Record:
     not_provided: bool = False
     stale: bool = False  #: an expectation lists it but it passed
     expectation: str | None = None
+    advisory: str | None = None  #: from the expectation: the advisory of a known security bug
+    fixed_in: str | None = None  #: from the expectation: the release that fixed it
     duration: float = 0.0
+    #: figures the check reported (scale checks): name -> {"value": ..., "unit": ...}; never judged
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,9 +59,14 @@ class Results:
                 reference=meta["reference"],
                 level=meta["level"],
                 expectation=meta.get("expectation"),
+                advisory=meta.get("advisory"),
+                fixed_in=meta.get("fixed_in"),
             )
             self.records[report.nodeid] = record
         record.duration += getattr(report, "duration", 0.0) or 0.0
+        for key, metric in report.user_properties:
+            if key == "conformance_metric" and isinstance(metric, dict):
+                record.metrics[str(metric["name"])] = {"value": metric["value"], "unit": metric.get("unit", "")}
         message = props.get("conformance_message")
         if report.skipped:
             if hasattr(report, "wasxfail"):
@@ -148,6 +157,14 @@ class Results:
             for r in lenient:
                 first = r.message.strip().splitlines()[0] if r.message.strip() else ""
                 lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {first[:160]}")
+        measured = sorted((r for r in self.records.values() if r.metrics), key=lambda r: r.id)
+        if measured:
+            lines += ["", "figures (reported, not judged):"]
+            for r in measured:
+                lines.append(f"  {r.id}")
+                width = max(len(name) for name in r.metrics)
+                for name, metric in r.metrics.items():
+                    lines.append(f"    {name:<{width}}  {_format_value(metric['value'])} {metric['unit']}".rstrip())
         stale = [r for r in self.records.values() if r.stale]
         if stale:
             lines += ["", "stale expectations (listed as failing, but passed):"]
@@ -156,6 +173,16 @@ class Results:
             lines += ["", "expectations for checks that were not collected (renamed or removed?):"]
             lines += [f"  {cid}" for cid in sorted(self.unknown_expectations)]
         return lines
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "-" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

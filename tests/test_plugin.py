@@ -371,3 +371,36 @@ def test_non_strict_verdict_is_reported_apart_and_fails_only_when_strict(pyteste
     assert data["tests"][0]["outcome"] == "non-strict" and data["summary"]["websocket"]["non_strict"] == 1
     result = pytester.runpytest("--impl=tornado", "test_checks.py", "--strict-verdicts")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+SCALE_CHECK = """
+import pytest
+from conformance import check, Level
+pytestmark = pytest.mark.scale
+
+@check("Tornado docs: overview", Level.TORNADO)
+def test_holds_many(scale_connections, record_metric):
+    record_metric("held", scale_connections, "connections")
+"""
+
+
+def test_scale_checks_run_only_when_the_marker_expression_names_them(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=SCALE_CHECK)
+    plain = pytester.runpytest("--impl=tornado", "test_checks.py")
+    assert plain.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    plain.stdout.fnmatch_lines(["*1 deselected*"])
+    negated = pytester.runpytest("--impl=tornado", "test_checks.py", "-m", "not http11")
+    negated.stdout.fnmatch_lines(["*1 deselected*"])
+    named = pytester.runpytest(
+        "--impl=tornado", "test_checks.py", "-m", "http11 or scale", "--scale-connections=7", "--conformance-json=out.json"
+    )
+    assert named.ret == pytest.ExitCode.OK, named.stdout.str()
+    record = json.loads(pytester.path.joinpath("out.json").read_text())["tests"][0]
+    assert record["metrics"] == {"held": {"value": 7, "unit": "connections"}}
+
+
+def test_malformed_scale_connections_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=SCALE_CHECK)
+    result = pytester.runpytest("--impl=tornado", "test_checks.py", "-m", "scale", "--scale-connections=many")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--scale-connections*"])

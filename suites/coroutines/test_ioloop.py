@@ -158,6 +158,7 @@ def test_spawn_callback_logs_the_exception_of_a_failing_coroutine(impl, ioloop):
 
 
 @check("Tornado docs: IOLoop.run_in_executor", Level.MUST)
+@requires(features=["run_in_executor"])
 def test_run_in_executor_runs_off_the_loop_thread(impl, ioloop, conformance_timeout):
     """IOLoop.run_in_executor: "Runs a function in a ``concurrent.futures.Executor``. If
     ``executor`` is ``None``, the IO loop's default executor will be used." The function runs

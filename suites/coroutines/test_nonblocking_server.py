@@ -65,6 +65,7 @@ async def test_sleeping_requests_are_served_concurrently(impl, server, http):
 
 
 @check("Tornado docs: IOLoop.run_in_executor; guide: Asynchronous and non-Blocking I/O", Level.MUST)
+@requires(features=["run_in_executor"])
 async def test_work_offloaded_with_run_in_executor_does_not_stall_other_requests(
     impl, server, http, conformance_timeout
 ):

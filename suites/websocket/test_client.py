@@ -87,6 +87,7 @@ async def test_client_refuses_a_wrong_sec_websocket_accept(impl, ioloop, conform
 
 
 @check("RFC 6455 §4.1; Tornado docs: websocket_connect", Level.MUST)
+@requires(features=["websocket_connect_subprotocols"])
 async def test_client_offers_its_subprotocols_and_exposes_the_selected_one(impl, ioloop, conformance_timeout):
     """Tornado docs, websocket_connect: "``subprotocols`` may be a list of strings specifying
     proposed subprotocols. The selected protocol may be found on the ``selected_subprotocol``

@@ -1,0 +1,1 @@
+"""Checks of the scale area (opt-in: ``-m scale``)."""
