@@ -1,0 +1,477 @@
+"""Tornado's security corpus, sent over the wire: one check per past advisory that a
+client can trigger with a request, each named by the release that fixed it.
+
+Reference: Tornado's release notes (https://www.tornadoweb.org/en/stable/releases.html)
+and the advisories they cite (https://github.com/tornadoweb/tornado/security/advisories).
+Tornado 6.6 keeps the triggers of these fixes in ``tornado/test/security_corpus_test.py``;
+the checks here send inputs of the same kind and judge only what a client sees (status,
+bytes, and whether the handler ran), so they hold for any port.
+
+Rule: a check's failure message names its advisory (release, and CVE or GHSA where one
+was assigned), so a port author can look it up. Advisories of the corpus that other
+checks already cover are listed in ``docs/security-corpus.md`` with those checks' ids;
+the three quadratic-parsing advisories are judged in ``test_security_scaling.py``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from conformance import Level, ProtocolViolation, Timeout, Trace, check, requires
+
+from ._apps import raw_request
+
+pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
+
+# The advisories, as a port author would search for them.
+HEADER_INJECTION = "Tornado 2.2.1 release notes (CVE-2012-2374)"
+STATIC_PREFIX = "Tornado 4.2.1 release notes (StaticFileHandler path traversal)"
+STATIC_DOUBLE_SLASH = "Tornado 6.3.2 release notes (CVE-2023-28370)"
+STATIC_BACKSLASH = "Tornado 6.6.0 release notes (StaticFileHandler redirect, backslash variant)"
+MULTIPART_ERRORS = "Tornado 6.5.0 release notes (CVE-2025-47287, GHSA-7cx3-6m66-7c5m)"
+REASON_PHRASE = "Tornado 6.5.3 release notes (CVE-2025-67724, GHSA-pr2v-jx2c-wg9f)"
+MULTIPART_PARTS = "Tornado 6.5.5 release notes (CVE-2026-31958, GHSA-qjxf-f2mg-c6mc)"
+MULTIPART_CR = "Tornado 6.5.5 release notes (carriage return in multipart headers)"
+FORM_ARGUMENTS = "Tornado 6.5.8 release notes (urlencoded argument limit)"
+QUERY_ARGUMENTS = "Tornado 6.5.9 release notes (URL argument limit)"
+
+
+def _bytes_of(response) -> bytes:
+    """The parts of a response an injection could reach, as one byte string."""
+    head = f"{response.status} {response.reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in response.headers)
+    return head.encode("latin-1") + b"\r\n" + response.body
+
+
+def _assert_no_unhandled_exception(server, what: str, advisory: str) -> None:
+    __tracebackhide__ = True
+    server.barrier()
+    unhandled = server.log.unhandled_exceptions()
+    assert not unhandled, (
+        f"{what} raised an unhandled exception in the implementation ({advisory}); the input is the "
+        f"client's doing and is refused with a 4xx, not a crash:\n{server.log.format(unhandled)}"
+    )
+
+
+async def _exchange(server, http, srv, request: bytes, method: str = "GET"):
+    """Send ``request`` (raw bytes) on a new connection and read its answer (None: the
+    connection was closed), then let the loop finish what the request started, so that
+    nothing it still logs runs alongside the report of a failure."""
+    async with await http.connect(srv) as conn:
+        await conn.send(request)
+        try:
+            answer = await conn.response_or_close(method)
+        finally:
+            server.barrier()
+    return answer, conn
+
+
+# -- 2.2.1: CR and LF in redirect() ------------------------------------------------------------
+
+UNSAFE_REDIRECTS = [
+    pytest.param("/target\r\nX-Injected: yes", id="crlf"),
+    pytest.param("/target\nX-Injected: yes", id="lf"),
+    pytest.param("/target\rX-Injected: yes", id="cr"),
+]
+
+
+@check(f"{HEADER_INJECTION}; RFC 9110 §5.5", Level.MUST)
+@pytest.mark.parametrize("url", UNSAFE_REDIRECTS)
+async def test_redirect_to_a_url_with_cr_or_lf_is_refused(impl, server, http, url):
+    """Tornado 2.2.1 release notes: header values are sanitized "to protect against header
+    injection, response splitting, etc.", and "redirects, the most likely source of such
+    bugs, are protected by a separate check in RequestHandler.redirect". RFC 9110 §5.5:
+    "Field values containing CR, LF, or NUL characters are invalid and dangerous". A
+    ``redirect()`` to a URL built from user input that carries CR or LF must raise
+    (ValueError, before anything is sent, so the handler can still answer 400) or send a
+    Location without them; the ``X-Injected`` line must never become a header."""
+    web = impl.part("web")
+    trace = Trace()
+
+    class Redirect(web.RequestHandler):
+        def get(self):
+            try:
+                self.redirect(url)
+            except ValueError:
+                trace.add("redirect() raised ValueError")
+                self.send_error(400)
+            else:
+                trace.add("redirect() accepted the URL")
+
+    srv = server.serve([("/", Redirect)])
+    try:
+        answer, conn = await _exchange(server, http, srv, raw_request("GET", "/"))
+    except ProtocolViolation as exc:
+        raise ProtocolViolation(
+            f"redirect({url!r}) produced a response h11 cannot parse: the CR/LF reached the response head "
+            f"(response splitting, {HEADER_INJECTION}). The handler's redirect() call: {trace.events}.\n{exc}"
+        ) from None
+    except Timeout as exc:
+        raise Timeout(
+            f"redirect({url!r}) got no response (handler: {trace.events}); {HEADER_INJECTION}: the URL must "
+            f"be refused by redirect() itself, before anything is written, so the handler can still answer "
+            f"400.\n{exc}"
+        ) from None
+    assert answer is not None, (
+        f"redirect({url!r}) left the connection closed without a response (handler: {trace.events}); "
+        f"{HEADER_INJECTION}: the URL must be refused by redirect() itself (ValueError before anything is "
+        f"written, so the handler can answer 400) or sent without CR/LF.\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+    location = answer.header("Location") or ""
+    clean_redirect = 300 <= answer.status < 400 and not any(c in location for c in "\r\n")
+    assert answer.header("X-Injected") is None and (answer.status == 400 or clean_redirect), (
+        f"redirect({url!r}) was answered {answer.describe()} with Location {location!r} and X-Injected "
+        f"{answer.header('X-Injected')!r} (handler: {trace.events}); {HEADER_INJECTION}, RFC 9110 §5.5 (MUST): "
+        f"a URL with CR or LF is refused by redirect() (the handler then answers 400) and never splits the "
+        f"response.\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+    _assert_no_unhandled_exception(server, f"redirect({url!r})", HEADER_INJECTION)
+
+
+# -- StaticFileHandler: 4.2.1 traversal, 6.3.2 and 6.6.0 open redirects -------------------------
+
+SECRET = b"secret file outside the static root"
+
+
+def _static_tree(tmp_path):
+    """``<tmp>/static`` (the root, with ``dir/index.html`` and ``inside.txt``) and, next
+    to it, ``<tmp>/static_secret.txt``, whose path starts with the root's path."""
+    root = tmp_path / "static"
+    (root / "dir").mkdir(parents=True)
+    (root / "dir" / "index.html").write_bytes(b"index of dir")
+    (root / "inside.txt").write_bytes(b"inside the root")
+    (tmp_path / "static_secret.txt").write_bytes(SECRET)
+    return root
+
+
+@check(f"{STATIC_PREFIX}; Tornado docs: StaticFileHandler", Level.MUST)
+async def test_static_file_beside_the_root_sharing_its_prefix_is_not_served(impl, server, http, tmp_path):
+    """Tornado 4.2.1 release notes: "a path traversal vulnerability in StaticFileHandler,
+    in which files whose names *started with* the static_path directory but were not
+    actually *in* that directory could be accessed." With the root ``<tmp>/static``,
+    ``/static/../static_secret.txt`` names ``<tmp>/static_secret.txt``: outside the root,
+    though its path starts with the root's. It is refused (Tornado: 403); a file inside
+    the root is still served."""
+    web = impl.part("web")
+    root = _static_tree(tmp_path)
+    srv = server.serve([(r"/static/(.*)", web.StaticFileHandler, {"path": str(root)})])
+    inside = await http.request(srv, "GET", "/static/inside.txt")
+    server.barrier()
+    assert inside.status == 200 and inside.body == b"inside the root", (
+        f"GET /static/inside.txt got {inside.describe()} with {inside.body[:80]!r}; StaticFileHandler must serve "
+        f"the files of its root (the check needs that to judge the traversal)."
+    )
+    answer, conn = await _exchange(server, http, srv, raw_request("GET", "/static/../static_secret.txt"))
+    assert answer is None or (400 <= answer.status < 500 and SECRET not in answer.body), (
+        f"GET /static/../static_secret.txt got {answer.describe()} with {answer.body[:80]!r}: a file beside the "
+        f"static root, whose path only starts with the root's, was served. {STATIC_PREFIX}: only files *in* the "
+        f"root are served (Tornado answers 403).\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+    _assert_no_unhandled_exception(server, "GET /static/../static_secret.txt", STATIC_PREFIX)
+
+
+def _names_another_host(location: str) -> bool:
+    """Whether a browser following ``location`` from this site would leave it: an
+    absolute URL with a host, or a protocol-relative one (browsers read ``\\`` as ``/``
+    and skip leading spaces and control characters)."""
+    normalised = location.lstrip("".join(map(chr, range(0x21)))).replace("\\", "/")
+    if normalised.startswith("//"):
+        return True
+    parts = urllib.parse.urlsplit(normalised)
+    return bool(parts.scheme and parts.netloc)
+
+
+def _double_slash_target(root) -> str:
+    # The path after "//host/.." must lead back into the root for the handler to find the
+    # directory; the server-side absolute path of the root does that.
+    return "//evil.example/.." + root.as_posix() + "/dir"
+
+
+OPEN_REDIRECTS = [
+    pytest.param(
+        _double_slash_target,
+        marks=check(f"{STATIC_DOUBLE_SLASH}; Tornado docs: StaticFileHandler default_filename", Level.MUST),
+        id="double-slash",
+    ),
+    pytest.param(
+        lambda root: "/\\evil.example/../dir",
+        marks=check(f"{STATIC_BACKSLASH}; Tornado docs: StaticFileHandler default_filename", Level.MUST),
+        id="slash-backslash",
+    ),
+]
+
+
+@pytest.mark.parametrize("target", OPEN_REDIRECTS)
+async def test_static_directory_redirect_never_names_another_host(impl, server, http, tmp_path, target):
+    """StaticFileHandler with ``default_filename`` redirects a directory requested without
+    its trailing slash to ``request.path + "/"``. Tornado 6.3.2 (CVE-2023-28370): with the
+    handler mounted at ``/``, a path starting with two slashes made that redirect
+    protocol-relative (``//evil.example/...``), an open redirect; Tornado 6.6.0: "The check
+    that prevents StaticFileHandler from redirecting to a protocol-relative URL ... now also
+    recognizes variants that use backslashes" (browsers read ``/\\evil.example`` as
+    ``//evil.example``). Such a request is refused (Tornado: 403), never redirected off-site."""
+    web = impl.part("web")
+    root = _static_tree(tmp_path)
+    srv = server.serve([(r"/(.*)", web.StaticFileHandler, {"path": str(root), "default_filename": "index.html"})])
+    request_target = target(root)
+    advisory = STATIC_DOUBLE_SLASH if request_target.startswith("//") else STATIC_BACKSLASH
+    answer, conn = await _exchange(server, http, srv, raw_request("GET", request_target))
+    location = answer.header("Location") if answer is not None else None
+    assert location is None or not _names_another_host(location), (
+        f"GET {request_target} got {answer.describe()} with 'Location: {location}': a browser follows that to "
+        f"another host (an open redirect). {advisory}: a directory redirect built from a path starting with "
+        f"'//' or '/\\' is refused (Tornado answers 403).\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+    _assert_no_unhandled_exception(server, f"GET {request_target}", advisory)
+
+
+# -- 6.5.3: the reason phrase ------------------------------------------------------------------
+
+INJECTED_REASON = "OK\r\nX-Injected: yes"
+MARKUP = "<script>alert(1)</script>"
+
+
+@check(f"{REASON_PHRASE}; RFC 9112 §4", Level.MUST)
+async def test_reason_phrase_with_cr_lf_cannot_add_a_header(impl, server, http):
+    """Tornado 6.5.3 release notes: "Fixed a header injection and XSS vulnerability
+    involving the reason argument to RequestHandler.set_status and tornado.web.HTTPError"
+    (CVE-2025-67724). RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ), so
+    CR and LF cannot be part of one. ``set_status(200, "OK\\r\\nX-Injected: yes")`` either
+    raises ValueError or replaces the phrase (Tornado sends "Unknown"); the response is
+    still the handler's 200 with its body, and has no X-Injected header."""
+    web = impl.part("web")
+    trace = Trace()
+
+    class Status(web.RequestHandler):
+        def get(self):
+            try:
+                self.set_status(200, INJECTED_REASON)
+            except ValueError:
+                trace.add("set_status raised ValueError")
+            self.write("body")
+
+    srv = server.serve([("/", Status)])
+    try:
+        answer, conn = await _exchange(server, http, srv, raw_request("GET", "/"))
+    except ProtocolViolation as exc:
+        raise ProtocolViolation(
+            f"set_status(200, {INJECTED_REASON!r}) produced a response h11 cannot parse: the reason phrase was "
+            f"written into the status line as given ({REASON_PHRASE}).\n{exc}"
+        ) from None
+    ok = (
+        answer is not None
+        and answer.status == 200
+        and answer.body == b"body"
+        and answer.header("X-Injected") is None
+        and not any(c in answer.reason for c in "\r\n")
+    )
+    assert ok, (
+        f"after set_status(200, {INJECTED_REASON!r}) and write('body') the implementation answered "
+        f"{answer.describe() if answer else 'nothing (connection closed)'}"
+        f"{f' with {answer.body[:80]!r}' if answer else ''}; {REASON_PHRASE}, RFC 9112 §4 (MUST): a reason "
+        f"phrase with CR/LF is refused or replaced, and the handler's response goes out intact without an "
+        f"injected header.\nbytes exchanged:\n{conn.transcript.format()}"
+    )
+    _assert_no_unhandled_exception(server, f"set_status(200, {INJECTED_REASON!r})", REASON_PHRASE)
+
+
+@check(f"{REASON_PHRASE}; Tornado docs: RequestHandler.write_error", Level.TORNADO)
+@pytest.mark.parametrize("how", ["send_error", "HTTPError"])
+async def test_reason_phrase_is_not_markup_in_the_default_error_page(impl, server, http, how):
+    """Tornado 6.5.3 release notes (CVE-2025-67724): the ``reason`` given to ``send_error``
+    or ``HTTPError`` reached the default error page unescaped, an XSS for applications that
+    put user input there. The phrase is escaped in the page or replaced (Tornado sends
+    "Unknown" for a phrase with ``<``); ``<script>`` appears nowhere in the response."""
+    web = impl.part("web")
+
+    class Fail(web.RequestHandler):
+        def get(self):
+            if how == "send_error":
+                self.send_error(400, reason=MARKUP)
+            else:
+                raise web.HTTPError(400, reason=MARKUP)
+
+    srv = server.serve([("/", Fail)])
+    answer = await http.request(srv, "GET", "/")
+    server.barrier()
+    assert answer.status == 400 and b"<script>" not in _bytes_of(answer), (
+        f"{'send_error(400' if how == 'send_error' else 'raise HTTPError(400'}, reason={MARKUP!r}) was answered "
+        f"{answer.describe()} with body {answer.body[:200]!r}; {REASON_PHRASE}: the reason must not reach the error "
+        f"page (or the status line) as markup."
+    )
+
+
+# -- multipart/form-data: 6.5.0 errors, 6.5.5 part count and CR -----------------------------------
+
+BOUNDARY = "security-corpus"
+
+
+def _good_parts(count: int) -> list[bytes]:
+    return [b'Content-Disposition: form-data; name="a%d"\r\n\r\nvalue' % i for i in range(count)]
+
+
+def _multipart(parts: list[bytes]) -> bytes:
+    body = b"".join(b"--" + BOUNDARY.encode() + b"\r\n" + part + b"\r\n" for part in parts)
+    body += b"--" + BOUNDARY.encode() + b"--\r\n"
+    return raw_request(
+        "POST", "/", f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}", body
+    )
+
+
+def _form_app(impl, trace: Trace):
+    """Answers how many distinct arguments (query for GET, body for POST) it received,
+    after recording that it ran. The inputs use distinct names, so how repeated names are
+    kept does not matter here."""
+    web = impl.part("web")
+
+    class Form(web.RequestHandler):
+        def get(self):
+            trace.add(f"GET with {len(self.request.query_arguments)} query arguments")
+            self.write(str(len(self.request.query_arguments)))
+
+        def post(self):
+            trace.add(f"POST with {len(self.request.body_arguments)} body arguments")
+            self.write(str(len(self.request.body_arguments)))
+
+    return [("/", Form)]
+
+
+MALFORMED_PARTS = [
+    pytest.param(b'Content-Disposition: invalid; name="a"\r\n\r\nvalue', id="not-form-data"),
+    pytest.param(b"value without part headers", id="no-part-headers"),
+]
+
+
+@check(f"{MULTIPART_ERRORS}", Level.TORNADO)
+@pytest.mark.parametrize("bad_part", MALFORMED_PARTS)
+async def test_malformed_multipart_body_is_refused_at_the_first_bad_part(impl, server, http, bad_part):
+    """Tornado 6.5.0 release notes (CVE-2025-47287): "Previously, malformed
+    multipart-form-data requests could log multiple warnings and constitute a
+    denial-of-service attack. Now an exception is raised at the first error, so there is
+    only one log message per request." A body of 1 and a body of 50 malformed parts are
+    both refused (Tornado: 400) before the handler runs, and the second logs no more than
+    the first."""
+    trace = Trace()
+    srv = server.serve(_form_app(impl, trace))
+    logged = []
+    for count in (1, 50):
+        before = len(server.log.records)
+        answer, conn = await _exchange(server, http, srv, _multipart([bad_part] * count), "POST")
+        logged.append(len(server.log.records) - before)
+        assert answer is not None and 400 <= answer.status < 500 and trace.events == [], (
+            f"a multipart body of {count} malformed part(s) ({bad_part[:40]!r}...) got "
+            f"{answer.describe() if answer else 'no response'} and the handler ran: {trace.events}; "
+            f"{MULTIPART_ERRORS}: the body is refused at its first error (Tornado answers 400).\n"
+            f"bytes exchanged:\n{conn.transcript.format()[:3000]}"
+        )
+    assert logged[1] <= logged[0], (
+        f"the implementation logged {logged[0]} record(s) (WARNING and above) for 1 malformed part and {logged[1]} "
+        f"for 50; {MULTIPART_ERRORS}: logging per malformed part lets one request flood the logs. Records:\n"
+        f"{server.log.format()[:3000]}"
+    )
+    _assert_no_unhandled_exception(server, "a malformed multipart body", MULTIPART_ERRORS)
+
+
+@check(f"{MULTIPART_PARTS}; Tornado docs: httputil.ParseMultipartConfig.max_parts", Level.TORNADO)
+async def test_multipart_body_with_too_many_parts_is_refused(impl, server, http):
+    """Tornado 6.5.5 release notes: "multipart/form-data requests are now limited to 100
+    parts by default, to prevent a denial-of-service attack via very large requests with
+    many parts" (``ParseMultipartConfig.max_parts``). A body of 10 parts reaches the
+    handler; one of 200 is refused before it runs."""
+    trace = Trace()
+    srv = server.serve(_form_app(impl, trace))
+    answer, conn = await _exchange(server, http, srv, _multipart(_good_parts(10)), "POST")
+    assert answer is not None and answer.status == 200 and answer.body == b"10", (
+        f"a multipart body of 10 well-formed parts got {answer.describe() if answer else 'no response'} "
+        f"with {answer.body[:80] if answer else b''!r}, expected the handler's count b'10'.\nbytes exchanged:\n"
+        f"{conn.transcript.format()[:3000]}"
+    )
+    answer, conn = await _exchange(server, http, srv, _multipart(_good_parts(200)), "POST")
+    assert answer is not None and 400 <= answer.status < 500 and len(trace.events) == 1, (
+        f"a multipart body of 200 parts got {answer.describe() if answer else 'no response'} and the handler "
+        f"ran: {trace.events}; {MULTIPART_PARTS}: a body over the default limit of 100 parts is refused "
+        f"(Tornado answers 400) before it reaches the handler."
+    )
+    _assert_no_unhandled_exception(server, "a multipart body of 200 parts", MULTIPART_PARTS)
+
+
+@check(f"{MULTIPART_CR}; RFC 7578 §4.8", Level.TORNADO)
+async def test_multipart_part_header_with_a_bare_cr_is_refused(impl, server, http):
+    """Tornado 6.5.5 release notes: "Carriage return characters are no longer accepted in
+    multipart/form-data headers." RFC 7578 §4.8 part headers are MIME header fields, where
+    CR appears only in the CRLF that ends a line; a parser that reads a lone CR as a line
+    end disagrees with one that does not. A part whose filename holds a bare CR is refused
+    (Tornado: 400) before the handler runs."""
+    trace = Trace()
+    srv = server.serve(_form_app(impl, trace))
+    part = b'Content-Disposition: form-data; name="a"; filename="a\rb.txt"\r\n\r\nvalue'
+    answer, conn = await _exchange(server, http, srv, _multipart([part]), "POST")
+    assert answer is not None and 400 <= answer.status < 500 and trace.events == [], (
+        f"a multipart part whose filename holds a bare CR got {answer.describe() if answer else 'no response'} "
+        f"and the handler ran: {trace.events}; {MULTIPART_CR}: it is refused (Tornado answers 400).\n"
+        f"bytes exchanged:\n{conn.transcript.format()}"
+    )
+    _assert_no_unhandled_exception(server, "a multipart part header with a bare CR", MULTIPART_CR)
+
+
+# -- 6.5.8 / 6.5.9: argument counts --------------------------------------------------------------
+
+
+def _pairs(count: int) -> str:
+    return "&".join(f"a{i}=b" for i in range(count))
+
+
+def _summary(answer) -> str:
+    if answer is None:
+        return "closed without a response"
+    return answer.describe() + (f" {answer.body[:40].decode('latin-1')!r}" if answer.status == 200 else "")
+
+
+def _refused(answer) -> bool:
+    return answer is None or 400 <= answer.status < 500
+
+
+@check(f"{FORM_ARGUMENTS}; Tornado docs: httputil.ParseUrlEncodedConfig.max_arguments", Level.TORNADO)
+async def test_urlencoded_body_with_more_than_1000_arguments_is_refused(impl, server, http):
+    """Tornado 6.5.8 release notes: "Form-encoded POST bodies are now subject to a limit of
+    1000 arguments by default. This prevents a CPU and memory denial of service attack"
+    (``ParseUrlEncodedConfig.max_arguments``). A body of 1000 arguments reaches the
+    handler; one of 1001 is refused before it runs."""
+    trace = Trace()
+    srv = server.serve(_form_app(impl, trace))
+    answers = {}
+    for count in (1000, 1001):
+        body = _pairs(count).encode()
+        request = raw_request(
+            "POST", "/", f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}", body
+        )
+        answers[count], _conn = await _exchange(server, http, srv, request, "POST")
+    at_limit, over = answers[1000], answers[1001]
+    ok = at_limit is not None and at_limit.status == 200 and at_limit.body == b"1000" and _refused(over)
+    assert ok and len(trace.events) == 1, (
+        f"urlencoded bodies of 1000 and 1001 arguments were answered {_summary(at_limit)} and {_summary(over)} "
+        f"(handler: {trace.events}); {FORM_ARGUMENTS}: up to 1000 arguments are parsed, more are refused "
+        f"(Tornado answers 400) before the handler runs."
+    )
+    _assert_no_unhandled_exception(server, "a body of 1001 arguments", FORM_ARGUMENTS)
+
+
+@check(f"{QUERY_ARGUMENTS}; Tornado docs: httputil.ParseUrlEncodedConfig.max_arguments", Level.TORNADO)
+async def test_query_string_with_more_than_1000_arguments_is_refused(impl, server, http):
+    """Tornado 6.5.9 release notes: "The limit ParseBodyConfig.urlencoded.max_argument is
+    now applied to URL arguments in addition to POST bodies." A query of 1000 arguments
+    reaches the handler; one of 1001 is refused before it runs."""
+    trace = Trace()
+    srv = server.serve(_form_app(impl, trace))
+    answers = {}
+    for count in (1000, 1001):
+        answers[count], _conn = await _exchange(server, http, srv, raw_request("GET", "/?" + _pairs(count)))
+    at_limit, over = answers[1000], answers[1001]
+    ok = at_limit is not None and at_limit.status == 200 and at_limit.body == b"1000" and _refused(over)
+    assert ok and len(trace.events) == 1, (
+        f"query strings of 1000 and 1001 arguments were answered {_summary(at_limit)} and {_summary(over)} "
+        f"(handler: {trace.events}); {QUERY_ARGUMENTS}: up to 1000 URL arguments are parsed, more are refused "
+        f"(Tornado answers 400) before the handler runs."
+    )
+    _assert_no_unhandled_exception(server, "a query of 1001 arguments", QUERY_ARGUMENTS)

@@ -1,0 +1,191 @@
+"""The quadratic-parsing advisories of Tornado's security corpus, judged as scaling:
+parsing an input 8 times larger may cost about 8 times more, not 64 times.
+
+Reference: Tornado's release notes (https://www.tornadoweb.org/en/stable/releases.html):
+6.4.2 (CVE-2024-52804, cookie values with backslash escapes) and 6.5.3 (CVE-2025-67725,
+repeated header lines; CVE-2025-67726, semicolons in a quoted Content-Disposition
+parameter). Each input is valid, so these checks judge cost, not the response.
+
+Rules of this module:
+
+1. Cost is the CPU time of the implementation's loop thread (``time.thread_time()``
+   read on that thread before and after one request), never wall-clock time: other
+   processes on the machine slow the clock down, not the thread's CPU count.
+2. Only the ratio of two costs is judged (n2 = 8 x n1), against a bound of twice
+   linear (16). Quadratic parsing measures 30 or more at these sizes. Each size is
+   measured several times, alternately, and the minimum kept (interference only ever
+   adds time); the garbage collector is paused while measuring; a ratio over the bound
+   is measured again before the check fails, so one scheduling hiccup cannot fail it.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance import Level, check, requires
+
+from ._apps import raw_request
+
+pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
+
+COOKIE_BACKSLASHES = "Tornado 6.4.2 release notes (CVE-2024-52804, GHSA-8w49-h785-mj3c)"
+REPEATED_HEADERS = "Tornado 6.5.3 release notes (CVE-2025-67725, GHSA-c98p-7wgm-6p64)"
+DISPOSITION_SEMICOLONS = "Tornado 6.5.3 release notes (CVE-2025-67726, GHSA-jhmp-mqwm-3gq8)"
+
+#: n2 / n1 for every case, and the bound on the cost ratio: twice linear.
+GROWTH = 8
+MAX_RATIO = 2 * GROWTH
+#: A ratio this far over the bound is a different complexity class, not noise: no retry.
+DECISIVE_RATIO = 1.5 * MAX_RATIO
+ROUNDS = 3
+ATTEMPTS = 3
+
+BOUNDARY = "scaling"
+PARTS = 8  # parts per multipart body: the cost of one part header is small next to a request's
+
+
+@dataclass(frozen=True)
+class Case:
+    advisory: str
+    what: str  #: the input, in words, for the failure message
+    build: Callable[[int], bytes]
+    n1: int
+    server_kwargs: dict[str, Any]
+
+
+def _cookie_request(n: int) -> bytes:
+    # A quoted value of n escaped backslashes: the pre-6.4.2 unquoting rescanned the rest
+    # of the value for every escape.
+    return raw_request("GET", "/", 'Cookie: a="b=' + "\\\\" * n + '"')
+
+
+def _repeated_header_request(n: int) -> bytes:
+    # n lines of one field: before 6.5.3 each line was appended to the combined value by
+    # copying it, so the cost grew with the square of the number of lines.
+    return raw_request("GET", "/", ("X-Repeated: " + "v" * 400 + "\r\n") * n)
+
+
+def _disposition_request(n: int) -> bytes:
+    # Every part's Content-Disposition holds a quoted parameter of n semicolons: before
+    # 6.5.3 each semicolon in the quotes restarted a count of the quotes before it.
+    parts = b"".join(
+        b'--%s\r\nContent-Disposition: form-data; x="%s"; name="a%d"\r\n\r\nv\r\n' % (BOUNDARY.encode(), b";" * n, i)
+        for i in range(PARTS)
+    )
+    body = parts + b"--%s--\r\n" % BOUNDARY.encode()
+    return raw_request(
+        "POST", "/", f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}", body
+    )
+
+
+CASES = [
+    pytest.param(
+        Case(COOKIE_BACKSLASHES, "a quoted cookie value of n escaped backslashes", _cookie_request, 1000, {}),
+        marks=check(f"{COOKIE_BACKSLASHES}; Tornado docs: HTTPServerRequest.cookies", Level.TORNADO),
+        id="cookie-backslashes",
+    ),
+    pytest.param(
+        # The default 64 KiB head limit hides most of the cost (the advisory says as much),
+        # so this server accepts heads of up to 4 MiB (the largest input is 3.3 MB).
+        Case(
+            REPEATED_HEADERS,
+            "n repeated 'X-Repeated' lines",
+            _repeated_header_request,
+            1000,
+            {"max_header_size": 4 << 20},
+        ),
+        marks=check(f"{REPEATED_HEADERS}; RFC 9110 §5.3", Level.TORNADO),
+        id="repeated-header-lines",
+    ),
+    pytest.param(
+        Case(
+            DISPOSITION_SEMICOLONS,
+            f"{PARTS} multipart parts whose Content-Disposition quotes n semicolons",
+            _disposition_request,
+            1250,
+            {},
+        ),
+        marks=check(f"{DISPOSITION_SEMICOLONS}; RFC 7578 §4.2", Level.TORNADO),
+        id="content-disposition-semicolons",
+    ),
+]
+
+
+def _scaling_app(impl):
+    """Reads what each case's input feeds: the cookies, the repeated field's combined
+    value, the multipart arguments; answers how much it saw."""
+    web = impl.part("web")
+
+    class Consume(web.RequestHandler):
+        def get(self):
+            cookie = self.get_cookie("a") or ""
+            repeated = self.request.headers.get("X-Repeated") or ""
+            self.write(f"{len(cookie)} {len(repeated)}")
+
+        def post(self):
+            self.write(str(len(self.request.body_arguments)))
+
+    return [("/", Consume)]
+
+
+async def _loop_cpu(server, http, srv, request: bytes, method: str) -> tuple[float, Any]:
+    """CPU seconds the implementation's loop thread spent on one request, and its answer."""
+    before = server.call(time.thread_time)
+    async with await http.connect(srv) as conn:
+        await conn.send(request)
+        answer = await conn.response_or_close(method)
+    after = server.call(time.thread_time)
+    return after - before, answer
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_parsing_time_grows_linearly(impl, server, http, case: Case):
+    """Tornado's 6.4.2 and 6.5.3 release notes fix parsers that "had quadratic performance
+    which allowed for a denial-of-service attack in which the server would spend excessive
+    CPU time ... and block the event loop": cookie values with backslash escapes
+    (CVE-2024-52804), repeated header lines (CVE-2025-67725) and semicolons inside a quoted
+    Content-Disposition parameter (CVE-2025-67726). The loop thread's CPU time for the
+    input at size 8n may be at most 16 times that at size n (linear code measures about 8;
+    the pre-fix parsers measure 30 or more). Every request is answered."""
+    srv = server.serve(_scaling_app(impl), **case.server_kwargs)
+    method = "POST" if case.advisory == DISPOSITION_SEMICOLONS else "GET"
+    n1, n2 = case.n1, case.n1 * GROWTH
+    requests = {n1: case.build(n1), n2: case.build(n2)}
+    attempts: list[tuple[float, float]] = []
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for n in (n1, n2):  # warm-up: the first requests are slower (imports, caches)
+            await _loop_cpu(server, http, srv, requests[n], method)
+        for _attempt in range(ATTEMPTS):
+            costs: dict[int, list[float]] = {n1: [], n2: []}
+            for _round in range(ROUNDS):
+                for n in (n1, n2):
+                    cost, answer = await _loop_cpu(server, http, srv, requests[n], method)
+                    assert answer is not None and answer.status < 500, (
+                        f"{case.what} (n={n}) got {answer.describe() if answer else 'no response'}; the input is "
+                        f"valid and must be answered ({case.advisory})."
+                    )
+                    costs[n].append(cost)
+            attempts.append((min(costs[n1]), min(costs[n2])))
+            ratio = attempts[-1][1] / max(attempts[-1][0], 1e-6)
+            if ratio <= MAX_RATIO or ratio > DECISIVE_RATIO:
+                break
+    finally:
+        if was_enabled:
+            gc.enable()
+    best1, best2 = min(attempts, key=lambda a: a[1] / max(a[0], 1e-6))
+    ratio = best2 / max(best1, 1e-6)
+    assert ratio <= MAX_RATIO, (
+        f"{case.what}: the implementation's loop thread spent {best1 * 1000:.2f} ms of CPU at n={n1} and "
+        f"{best2 * 1000:.2f} ms at n={n2}, a ratio of {ratio:.1f} for an input {GROWTH} times larger (bound "
+        f"{MAX_RATIO}; minimum of {ROUNDS} rounds, best of {len(attempts)} attempt(s)). That is quadratic "
+        f"parsing, which one request can use to block the event loop: {case.advisory}."
+    )
