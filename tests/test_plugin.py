@@ -392,7 +392,12 @@ def test_scale_checks_run_only_when_the_marker_expression_names_them(pytester: p
     negated = pytester.runpytest("--impl=tornado", "test_checks.py", "-m", "not http11")
     negated.stdout.fnmatch_lines(["*1 deselected*"])
     named = pytester.runpytest(
-        "--impl=tornado", "test_checks.py", "-m", "http11 or scale", "--scale-connections=7", "--conformance-json=out.json"
+        "--impl=tornado",
+        "test_checks.py",
+        "-m",
+        "http11 or scale",
+        "--scale-connections=7",
+        "--conformance-json=out.json",
     )
     assert named.ret == pytest.ExitCode.OK, named.stdout.str()
     record = json.loads(pytester.path.joinpath("out.json").read_text())["tests"][0]
