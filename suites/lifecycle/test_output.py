@@ -27,6 +27,9 @@ async def test_render_uses_template_path_and_autoescapes_by_default(impl, server
     class Handler(web.RequestHandler):
         def get(self):
             fragment = self.render_string("page.html", name="<b>&'", trusted="<i>kept</i>")
+            # &#39; and &#x27; are the same character reference (Tornado wrote the first before
+            # 6.4, following html.escape since): one spelling, so only the escaping is judged.
+            fragment = fragment.replace(b"&#39;", b"&#x27;")
             trace.add(f"render_string -> {type(fragment).__name__} {fragment!r}")
             self.render("page.html", name="<script>", trusted="<hr>")
 
