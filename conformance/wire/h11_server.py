@@ -34,6 +34,7 @@ import anyio.to_thread
 import h11
 
 from ..errors import LoopUnresponsive, ProtocolViolation, Timeout
+from ._fields import FieldLookup
 from ._net import receive_some, send_all
 from ._transcript import Transcript
 
@@ -42,7 +43,7 @@ Headers = Sequence[tuple[str, str]]
 
 
 @dataclass
-class ClientRequest:
+class ClientRequest(FieldLookup):
     """One request of the implementation's client, as h11 parsed it."""
 
     method: str
@@ -53,15 +54,6 @@ class ClientRequest:
     origin: int  #: which of the check's servers received it (0, 1... in order of `listen`)
     connection: int  #: the connection it came on (0, 1... per origin, in order of accept)
     number: int  #: its place on that connection (0 for the first request)
-
-    def header(self, name: str) -> str | None:
-        """All values of ``name`` joined with ", " (RFC 9110 §5.3), or None when absent."""
-        values = self.header_list(name)
-        return ", ".join(values) if values else None
-
-    def header_list(self, name: str) -> list[str]:
-        lowered = name.lower()
-        return [v for k, v in self.headers if k == lowered]
 
     def connection_options(self) -> set[str]:
         """The options of the Connection field, lower-cased (RFC 9110 §7.6.1)."""

@@ -21,6 +21,7 @@ import anyio.abc
 import h11
 
 from ..errors import ProtocolViolation
+from ._fields import FieldLookup
 from ._net import connect, receive_some, send_all, with_deadline
 from ._transcript import Transcript
 
@@ -28,7 +29,7 @@ Headers = Sequence[tuple[str, str]]
 
 
 @dataclass
-class Response:
+class Response(FieldLookup):
     """One response, as h11 parsed it."""
 
     status: int
@@ -38,15 +39,6 @@ class Response:
     body: bytes = b""
     informational: list[int] = field(default_factory=list)  #: 1xx status codes before it
     keep_alive: bool = True  #: False when h11 reads the response as closing the connection
-
-    def header(self, name: str) -> str | None:
-        """All values of ``name`` joined with ", " (RFC 9110 §5.3), or None when absent."""
-        values = self.header_list(name)
-        return ", ".join(values) if values else None
-
-    def header_list(self, name: str) -> list[str]:
-        lowered = name.lower()
-        return [v for k, v in self.headers if k == lowered]
 
     @property
     def text(self) -> str:
