@@ -23,12 +23,12 @@ from ._meta import Level as Level
 from ._meta import check as check
 from ._meta import not_provided as not_provided
 from ._meta import requires as requires
+from .errors import ImplementationError as ImplementationError
 from .errors import NonStrict as NonStrict
 from .errors import ProtocolViolation as ProtocolViolation
 from .errors import Timeout as Timeout
 from .errors import Violation as Violation
 from .impl import Implementation as Implementation
-from .impl import ImplementationError as ImplementationError
 from .impl import Listening as Listening
 from .impl import TornadoLike as TornadoLike
 from .trace import Trace as Trace

@@ -2,24 +2,82 @@
 
 * `ImplementationError` / ``pytest.UsageError``: the kit was misused (exit code 4).
 * `Violation` and its subclasses: the implementation broke a rule; the check fails.
-  The message reads like a bug report: what was sent, what came back, what the rule says.
+
+A violation is data, not only a string: ``what`` (one sentence: what the implementation
+did), ``expected`` and ``observed`` (short values, side by side), and ``transcript`` (the
+bytes exchanged, a `Transcript` or text). `format_violation` turns them into the one
+paragraph a failure shows; the JSON keeps each field apart. The reference and level are
+not repeated here: they come from the check's ``@check`` mark.
+
+This module imports nothing from the rest of the kit (it sits at the bottom of the
+import graph).
 """
 
 from __future__ import annotations
 
-from .impl import ImplementationError as ImplementationError
+from typing import Any
+
+from .outcomes import Verdict
+
+
+class ImplementationError(Exception):
+    """The kit cannot use the implementation (a usage error, not a failed check)."""
+
+
+def _text(transcript: Any) -> str | None:
+    if transcript is None:
+        return None
+    if isinstance(transcript, str):
+        return transcript
+    return str(transcript.format())
+
+
+def format_violation(what: str, *, expected: Any = None, observed: Any = None, transcript: Any = None) -> str:
+    """The paragraph of a failure: the sentence, then expected/observed, then the bytes."""
+    parts = [what.rstrip()] if what else []
+    if expected is not None:
+        parts.append(f"expected: {expected}")
+    if observed is not None:
+        parts.append(f"observed: {observed}")
+    text = _text(transcript)
+    if text is not None:
+        parts.append(f"bytes exchanged:\n{text}")
+    return "\n".join(parts)
 
 
 class Violation(AssertionError):
-    """The implementation did something the reference forbids. ``verdict`` names how."""
+    """The implementation did something the reference forbids. ``verdict`` names how.
 
-    verdict = "failed"
+    Example::
+
+        raise Violation(
+            "the server answered a request without Host",
+            expected="400 Bad Request",
+            observed=f"{response.status} {response.reason}",
+            transcript=conn.transcript,
+        )
+    """
+
+    verdict: Verdict = Verdict.FAILED
+
+    def __init__(self, what: str = "", *, expected: Any = None, observed: Any = None, transcript: Any = None) -> None:
+        self.what = what
+        self.expected = None if expected is None else str(expected)
+        self.observed = None if observed is None else str(observed)
+        self.transcript = _text(transcript)
+        super().__init__(
+            format_violation(what, expected=self.expected, observed=self.observed, transcript=self.transcript)
+        )
+
+    def fields(self) -> dict[str, str | None]:
+        """The structured parts, as the JSON record carries them."""
+        return {"expected": self.expected, "observed": self.observed, "transcript": self.transcript}
 
 
 class Timeout(Violation):
     """The implementation did not answer within ``--conformance-timeout``."""
 
-    verdict = "timeout"
+    verdict = Verdict.TIMEOUT
 
 
 class LoopUnresponsive(Timeout):
@@ -29,7 +87,7 @@ class LoopUnresponsive(Timeout):
 class ProtocolViolation(Violation):
     """An oracle (h11, wsproto) rejected what the implementation sent."""
 
-    verdict = "protocol"
+    verdict = Verdict.PROTOCOL
 
 
 class NonStrict(Violation):
@@ -40,4 +98,4 @@ class NonStrict(Violation):
     failure under ``--strict-verdicts``.
     """
 
-    verdict = "non-strict"
+    verdict = Verdict.NON_STRICT

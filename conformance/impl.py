@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from .errors import ImplementationError
 from .expectations import version_tuple
 
 #: The Tornado API parts a Tornado-like module may provide.
@@ -46,10 +47,6 @@ PARTS = (
     "queues",
     "util",
 )
-
-
-class ImplementationError(Exception):
-    """The kit cannot use the implementation (a usage error, not a failed check)."""
 
 
 @dataclass

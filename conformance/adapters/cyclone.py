@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._meta import not_provided
-from ..impl import Implementation, ImplementationError, Listening
+from ..errors import ImplementationError
+from ..impl import Implementation, Listening
 
 INSTALL_HINT = (
     "install it with: pip install 'tornado-conformance[cyclone]' "
