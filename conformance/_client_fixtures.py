@@ -174,10 +174,10 @@ class ClientBench:
 @pytest.fixture
 def h11_server(impl: Implementation, ioloop: Server, conformance_timeout: float) -> Iterator[ClientBench]:
     """The kit's scripted HTTP/1.1 servers and the implementation's ``AsyncHTTPClient`` (see `ClientBench`)."""
-    from .plugin import impl_require
+    from .run import require
     from .wire.h11_server import ScriptedHTTPServer
 
-    impl_require(impl, "httpclient")
+    require(impl, "httpclient")
     kit = ScriptedHTTPServer(conformance_timeout, ioloop.loop)
     try:
         yield ClientBench(impl, kit)

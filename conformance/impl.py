@@ -17,6 +17,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import importlib
 import inspect
@@ -76,8 +77,13 @@ def _version_of(module: ModuleType) -> str:
         return "unknown"
 
 
-class Implementation:
+class Implementation(abc.ABC):
     """What the kit needs from an implementation. Subclass it to write an adapter.
+
+    The abstract methods (`part`, `new_loop`, `run_loop`, `stop_loop`,
+    `call_soon_threadsafe`, `listen`) are what every adapter must write; `load` refuses
+    an adapter that leaves one out, naming it, before any check runs. `missing_reason`,
+    `feature` and `close_loop` have working defaults.
 
     Attributes:
         name: what ``--impl`` named (or the adapter's own name).
@@ -91,6 +97,7 @@ class Implementation:
     loop_parts: tuple[str, ...] = ()
 
     # -- API parts and features ---------------------------------------------------
+    @abc.abstractmethod
     def part(self, name: str) -> Any | None:
         """The API part ``name`` (e.g. ``web``), or None when it is not provided."""
         raise NotImplementedError
@@ -109,27 +116,33 @@ class Implementation:
             return False
 
     # -- the loop -------------------------------------------------------------------
+    @abc.abstractmethod
     def new_loop(self) -> Any:
         """Create the implementation's event loop. Called on the loop thread."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def run_loop(self, loop: Any) -> None:
         """Run ``loop`` until `stop_loop`. Called on the loop thread; blocks."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def stop_loop(self, loop: Any) -> None:
         """Ask ``loop`` to stop. Called on the loop thread."""
         raise NotImplementedError
 
     def close_loop(self, loop: Any) -> None:
         """Release everything ``loop`` holds. Called on the loop thread after `run_loop`."""
+        return None  # nothing to release by default
 
+    @abc.abstractmethod
     def call_soon_threadsafe(self, loop: Any, fn: Callable[[], Any]) -> None:
         """Schedule ``fn`` on ``loop`` from another thread. ``fn`` may return an awaitable,
         which the loop must then drive to completion."""
         raise NotImplementedError
 
     # -- servers --------------------------------------------------------------------
+    @abc.abstractmethod
     def listen(self, handlers: list[Any], settings: dict[str, Any], server_kwargs: dict[str, Any]) -> Listening:
         """Start an application with ``handlers`` and ``settings`` on 127.0.0.1, on a free
         port. Called on the loop thread."""
@@ -355,9 +368,18 @@ def load(name: str) -> Implementation:
         return TornadoLike(module)
     if isinstance(adapter, Implementation):
         return adapter
+    if isinstance(adapter, type) and issubclass(adapter, Implementation):
+        _refuse_abstract(name, adapter)
     if callable(adapter):
         try:
             made = adapter()
+        except TypeError as exc:
+            abstract = _abstract_class_in(exc)
+            if abstract is not None:
+                _refuse_abstract(name, abstract)
+            raise ImplementationError(
+                f"--impl={name}: {name}.conformance_adapter() raised {type(exc).__name__}: {exc}"
+            ) from None
         except Exception as exc:
             raise ImplementationError(
                 f"--impl={name}: {name}.conformance_adapter() raised {type(exc).__name__}: {exc}"
@@ -369,3 +391,30 @@ def load(name: str) -> Implementation:
         f"--impl={name}: {name}.conformance_adapter must be a conformance.Implementation or a "
         f"zero-argument factory returning one, got {type(adapter).__name__}"
     )
+
+
+def _abstract_class_in(exc: TypeError) -> type[Implementation] | None:
+    """The `Implementation` subclass an "instantiate abstract class" error is about, if any."""
+    for cls in _subclasses(Implementation):
+        if getattr(cls, "__abstractmethods__", None) and f"abstract class {cls.__name__}" in str(exc):
+            return cls
+    return None
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def _refuse_abstract(name: str, cls: type) -> None:
+    """A usage error naming each method the adapter class leaves unwritten."""
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        methods = ", ".join(f"{m}()" for m in missing)
+        raise ImplementationError(
+            f"--impl={name}: the adapter {cls.__qualname__} does not implement {methods}, which every "
+            "conformance.Implementation must provide (see docs/implementations.md)"
+        )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ._meta import AREAS, LEVEL_ORDER, NOT_PROVIDED
+from .outcomes import Outcome, Verdict
 
 
 @dataclass
@@ -24,9 +25,14 @@ class Record:
     area: str | None
     reference: str | None
     level: str | None
-    outcome: str = "passed"  #: passed | failed | skipped | xfailed | xpassed | non-strict
+    outcome: Outcome = Outcome.PASSED
+    #: one sentence: what the implementation did (for a failure), or why the check did not run
     message: str = ""
-    verdict: str | None = None  #: for failures: failed | timeout | protocol
+    verdict: Verdict | None = None  #: for failures and non-strict verdicts
+    #: structured parts of a violation (None when the check raised a plain assertion)
+    expected: str | None = None
+    observed: str | None = None
+    transcript: str | None = None  #: the bytes exchanged, as the failure shows them
     not_provided: bool = False
     stale: bool = False  #: an expectation lists it but it passed
     expectation: str | None = None
@@ -68,30 +74,28 @@ class Results:
             if key == "conformance_metric" and isinstance(metric, dict):
                 record.metrics[str(metric["name"])] = {"value": metric["value"], "unit": metric.get("unit", "")}
         message = props.get("conformance_message")
-        if report.skipped:
-            if hasattr(report, "wasxfail"):
-                record.outcome = "xfailed"
-                record.message = str(message or report.wasxfail)
-            else:
-                record.outcome = "skipped"
-                reason = _skip_reason(report)
-                record.message = reason
-                record.not_provided = reason.startswith(NOT_PROVIDED)
-        elif report.failed:
-            if report.when == "call" and _is_strict_xpass(report):
-                record.outcome = "xpassed"
-                record.stale = True
+        outcome = outcome_of(report)
+        if outcome is None or (record.outcome is Outcome.FAILED and outcome is not Outcome.XPASSED):
+            return  # a passing phase, or a teardown after the failure already recorded
+        record.outcome = outcome
+        if outcome is Outcome.XFAILED:
+            record.message = str(message or report.wasxfail)
+        elif outcome is Outcome.SKIPPED:
+            reason = _skip_reason(report)
+            record.message = reason
+            record.not_provided = reason.startswith(NOT_PROVIDED)
+        elif outcome is Outcome.XPASSED:
+            record.stale = _is_strict_xpass(report)
+            if record.stale:
                 record.message = f"stale expectation: the check passed, but the expectations file lists it ({meta.get('expectation')})"
-            elif record.outcome != "failed":
-                record.outcome = "failed"
-                record.verdict = str(props.get("conformance_verdict") or "failed")
-                record.message = str(message or _short(report))
-        elif report.when == "call" and hasattr(report, "wasxfail"):
-            record.outcome = "xpassed"
-        elif report.when == "call" and props.get("conformance_verdict") == "non-strict":
-            record.outcome = "non-strict"
-            record.verdict = "non-strict"
-            record.message = str(message or "")
+        elif outcome in (Outcome.FAILED, Outcome.NON_STRICT):
+            record.verdict = Verdict(props.get("conformance_verdict") or Verdict.FAILED)
+            record.message = str(message or ("" if outcome is Outcome.NON_STRICT else _short(report)))
+            fields = props.get("conformance_fields")
+            if isinstance(fields, dict):
+                record.expected = fields.get("expected")
+                record.observed = fields.get("observed")
+                record.transcript = fields.get("transcript")
 
     # -- summarising --------------------------------------------------------------------
     def summary(self) -> dict[str, dict[str, int]]:
@@ -100,17 +104,9 @@ class Results:
             area = record.area or "unknown"
             row = table.setdefault(
                 area,
-                {
-                    "passed": 0,
-                    "failed": 0,
-                    "skipped": 0,
-                    "xfailed": 0,
-                    "xpassed": 0,
-                    "not_provided": 0,
-                    "non_strict": 0,
-                },
+                {**{o.key: 0 for o in Outcome if o is not Outcome.NOT_RUN}, "not_provided": 0},
             )
-            row[record.outcome.replace("-", "_")] += 1
+            row[Outcome(record.outcome).key] += 1
             if record.not_provided:
                 row["not_provided"] += 1
         order = list(AREAS)
@@ -141,14 +137,14 @@ class Results:
                 f"{area:<12}{row['passed']:>8}{row['failed']:>8}{row['non_strict']:>12}{row['not_provided']:>14}"
                 f"{row['xfailed']:>10}{row['xpassed']:>7}{other_skips:>9}"
             )
-        failures = [r for r in self.records.values() if r.outcome == "failed"]
+        failures = [r for r in self.records.values() if r.outcome is Outcome.FAILED]
         failures.sort(key=lambda r: (LEVEL_ORDER.get(r.level or "", 9), r.area or "", r.id))
         if failures:
             lines += ["", "failures, MUST first:"]
             for r in failures:
                 first = r.message.strip().splitlines()[0] if r.message.strip() else ""
                 lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {r.verdict}: {first[:160]}")
-        lenient = sorted((r for r in self.records.values() if r.outcome == "non-strict"), key=lambda r: r.id)
+        lenient = sorted((r for r in self.records.values() if r.outcome is Outcome.NON_STRICT), key=lambda r: r.id)
         if lenient:
             lines += [
                 "",
@@ -173,6 +169,21 @@ class Results:
             lines += ["", "expectations for checks that were not collected (renamed or removed?):"]
             lines += [f"  {cid}" for cid in sorted(self.unknown_expectations)]
         return lines
+
+
+def outcome_of(report: pytest.TestReport) -> Outcome | None:
+    """The outcome one phase's report gives its check, or None for a passing setup or teardown."""
+    if report.skipped:
+        return Outcome.XFAILED if hasattr(report, "wasxfail") else Outcome.SKIPPED
+    if report.failed:
+        return Outcome.XPASSED if report.when == "call" and _is_strict_xpass(report) else Outcome.FAILED
+    if report.when != "call":
+        return None
+    if hasattr(report, "wasxfail"):
+        return Outcome.XPASSED
+    if dict(report.user_properties).get("conformance_verdict") == Verdict.NON_STRICT:
+        return Outcome.NON_STRICT
+    return Outcome.PASSED
 
 
 def _format_value(value: Any) -> str:

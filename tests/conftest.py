@@ -65,7 +65,7 @@ def tornado_expectations() -> str:
     """The expectations file the kit ships for the installed Tornado: the broken
     implementations are Tornado plus one defect, so Tornado's own deviations apply to them."""
     from conformance.impl import load
-    from conformance.plugin import shipped_expectations
+    from conformance.run import shipped_expectations
 
     path = shipped_expectations(load("tornado"))
     return str(path) if path else "none"

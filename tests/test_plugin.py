@@ -70,6 +70,27 @@ def test_bad_adapter_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
 
 @pytest.mark.parametrize(
+    "module",
+    [
+        "from conformance import Implementation\nclass Half(Implementation):\n    def part(self, name): return None\nconformance_adapter = Half",
+        "from conformance import Implementation\nclass Half(Implementation):\n    def part(self, name): return None\ndef conformance_adapter(): return Half()",
+    ],
+    ids=["class", "factory"],
+)
+def test_half_written_adapter_is_refused_when_loaded_naming_the_missing_methods(
+    pytester: pytest.Pytester, module: str
+) -> None:
+    pytester.makepyfile(halfadapter=module)
+    pytester.syspathinsert()
+    result = pytester.runpytest("--impl=halfadapter")
+    _assert_usage_error(
+        result,
+        "ERROR: --impl=halfadapter: the adapter Half does not implement call_soon_threadsafe(), listen(), new_loop(), "
+        "run_loop(), stop_loop(), which every conformance.Implementation must provide*",
+    )
+
+
+@pytest.mark.parametrize(
     ("option", "pattern"),
     [
         ("--client-backend=curio", "*argument --client-backend: invalid choice: 'curio'*"),
@@ -245,6 +266,42 @@ def test_json_results_follow_the_documented_schema(pytester: pytest.Pytester) ->
     assert failed["message"] == "the implementation did X; Y was expected"
     assert failed["verdict"] == "failed"
     assert by_id["coroutines.passes"]["outcome"] == "passed"
+
+
+STRUCTURED_CHECK = """
+import pytest
+from conformance import check, Level, Violation
+pytestmark = pytest.mark.http11
+
+@check("RFC 9112 §3.2", Level.MUST)
+def test_refuses(impl):
+    raise Violation("the server answered a request without Host", expected="400", observed="200 OK",
+                    transcript="   >> b'GET / HTTP/1.1'")
+"""
+
+
+def test_violation_fields_reach_the_json_and_the_failure_paragraph(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=STRUCTURED_CHECK)
+    result = pytester.runpytest("test_checks.py", "--conformance-json=out.json")
+    record = json.loads(pytester.path.joinpath("out.json").read_text())["tests"][0]
+    assert (record["outcome"], record["verdict"], record["message"]) == (
+        "failed",
+        "failed",
+        "the server answered a request without Host",
+    )
+    assert (record["expected"], record["observed"], record["transcript"]) == (
+        "400",
+        "200 OK",
+        "   >> b'GET / HTTP/1.1'",
+    )
+    result.stdout.fnmatch_lines(["*expected: 400", "*observed: 200 OK", "*bytes exchanged:", "*>> b'GET / HTTP/1.1'"])
+
+
+def test_outcome_words_are_one_vocabulary() -> None:
+    from conformance.outcomes import Outcome, Verdict
+
+    assert json.dumps([Outcome.NON_STRICT, Verdict.TIMEOUT]) == '["non-strict", "timeout"]'
+    assert f"{Outcome.XFAILED}" == "xfailed" and Outcome.NOT_RUN.key == "not_run"
 
 
 def test_listed_failure_becomes_a_strict_expected_failure(pytester: pytest.Pytester) -> None:

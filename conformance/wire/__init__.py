@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._net import receive_some as receive_some
+from ._net import with_deadline as with_deadline
 from .http import HTTPClient as HTTPClient
 from .http import HTTPConnection as HTTPConnection
 from .http import Response as Response
@@ -22,4 +24,6 @@ __all__ = [
     "WebSocketConnection",
     "build_request",
     "frame",
+    "receive_some",
+    "with_deadline",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import Level, Trace, check, requires
-from conformance.wire._net import receive_some, with_deadline
+from conformance.wire import receive_some, with_deadline
 
 from ._apps import assert_rejected, echo_app, echo_line, raw_request
 

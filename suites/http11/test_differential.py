@@ -178,14 +178,12 @@ def _regression(wire: bytes, segments_: list[bytes]) -> str:
 @wire_property
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
 @given(batch=st.lists(requests(), min_size=1, max_size=3), cuts=st.lists(st.integers(0, 10_000), max_size=4))
-def test_handler_observes_what_h11_parses_from_generated_requests(impl, server, http, batch, cuts):
+def test_handler_observes_what_h11_parses_from_generated_requests(impl, server, http, run_client, batch, cuts):
     """RFC 9112 §2.2: "a recipient SHALL parse an HTTP message as a sequence of octets";
     any segmentation or pipelining (RFC 9112 §9.3.2) of a valid message yields the same
     messages. For every generated batch of pipelined requests, split at random points,
     each handler run must see the method, target, fields (per `TOLERATED`) and body that
     h11 parses from the same bytes, in the same order."""
-    from conformance.plugin import run_client
-
     wire = b"".join(request for request, _ in batch)
     expected = h11_reading(wire)
     assert expected is not None and len(expected) == len(batch), f"the generator made bytes h11 rejects: {wire!r}"
@@ -253,15 +251,13 @@ def invalid_requests(draw: Any) -> bytes:
 @wire_property
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
 @given(wire=invalid_requests(), cuts=st.lists(st.integers(0, 10_000), max_size=2))
-def test_requests_h11_rejects_are_refused(impl, server, http, wire, cuts):
+def test_requests_h11_rejects_are_refused(impl, server, http, run_client, wire, cuts):
     """RFC 9112 §2.2: "A recipient that receives whitespace between the start-line and the
     first header field MUST either reject the message as invalid or ..."; §3, §5 and §6
     make malformed request lines, field lines and lengths invalid, answered 400 (RFC 9112
     §3, §5.1, §6.3). For every generated request that h11 rejects, the implementation
     answers 4xx or closes the connection; the handler never runs for it."""
     from hypothesis import assume
-
-    from conformance.plugin import run_client
 
     assume(h11_reading(wire) is None)
     srv, trace = _serve_once(server, impl)

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import Level, Violation, check, requires, wire_property
-from conformance.plugin import run_client
 from conformance.wire.ws import BINARY, CONTINUATION, PING, TEXT, ConnectionClosedError, frame
 
 from ._support import describe_message, echo_handler, how_it_ended
@@ -42,7 +41,7 @@ def _frames(message: str | bytes, count: int, pings: bool) -> bytes:
 
 
 @check("RFC 6455 §5.4, §5.6", Level.MUST)
-def test_random_message_sequences_echo_back_exactly_and_in_order(impl, server, ws):
+def test_random_message_sequences_echo_back_exactly_and_in_order(impl, server, ws, run_client):
     """RFC 6455 §5.4: "Control frames MAY be injected in the middle of a fragmented message";
     a fragmented message is the concatenation of its fragments, and messages keep their order
     and type (§5.6). Every generated sequence sent to an echo handler must come back equal."""

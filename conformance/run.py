@@ -1,0 +1,286 @@
+"""The run: everything one pytest session of the kit knows, in one object.
+
+A `Run` holds the settings (read once from the command line and the ini file), the
+implementation under test, its expectations, the results being collected and the
+implementation's loop thread. The plugin builds it in ``pytest_configure`` and keeps it
+under one stash key (`RUN`); hooks and fixtures reach it with `Run.of(config)`.
+
+Rules:
+
+1. Building a `Run` (``Run.configure``) reads settings only; it imports neither the
+   implementation nor h11, wsproto or hypothesis. `Run.activate` loads the implementation
+   and the expectations, once, when the kit is asked to act.
+2. Misuse (a bad option value, an unimportable ``--impl``, a malformed expectations
+   file) is a ``pytest.UsageError`` of one line (exit code 4).
+3. There is no other run state: no module globals, no other stash keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .expectations import Expectation
+    from .impl import Implementation
+    from .report import Results
+    from .server import LoopThread, Server
+
+DEFAULT_IMPL = "tornado"
+DEFAULT_TIMEOUT = 3.0
+DEFAULT_SCALE_CONNECTIONS = 10_000
+BACKENDS = ("trio", "asyncio")
+
+
+def positive_float(text: str) -> float:
+    """An option value in seconds (argparse ``type=``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds such as 3 or 0.5, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An option value counting connections (argparse ``type=``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of connections such as 10000, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of connections, got {text!r}")
+    return value
+
+
+def setting(config: pytest.Config, name: str) -> Any:
+    """The command-line value of ``name``, else its ini key, else None (the command line wins)."""
+    value = config.getoption(name)
+    if value is None:
+        value = config.getini(name) or None
+    return value
+
+
+def suites_dir() -> Path:
+    """Where the shipped suites are installed (``conformance.suites``)."""
+    import conformance.suites
+
+    return Path(conformance.suites.__file__).parent
+
+
+def shipped_expectations(impl: Implementation) -> Path | None:
+    """The expectations file the kit ships for ``impl`` (Tornado releases), if any."""
+    if impl.name != "tornado":
+        return None
+    major_minor = ".".join(impl.version.split(".")[:2])
+    path = Path(__file__).parent / "deviations" / f"tornado-{major_minor}.toml"
+    return path if path.exists() else None
+
+
+def require(impl: Implementation, *parts: str, features: Iterable[str] = ()) -> None:
+    """Skip the current check as *not provided* unless ``impl`` has all ``parts`` and ``features``."""
+    from ._meta import not_provided
+
+    for part in parts:
+        if impl.part(part) is None:
+            not_provided(impl.missing_reason(part))
+    for feature in features:
+        if not impl.feature(feature):
+            not_provided(f"{impl.name} lacks the feature '{feature}'")
+
+
+@dataclass
+class Settings:
+    """The kit's options, read once (command line first, then the ini file)."""
+
+    impl_name: str | None
+    backend: str = "trio"
+    timeout: float = DEFAULT_TIMEOUT
+    #: asked for with --scale-connections; settled against the machine's limits when scale checks run
+    scale_connections: int | None = None
+    strict_verdicts: bool = False
+    expectations: str | None = None
+    json_path: str | None = None
+
+    @classmethod
+    def read(cls, config: pytest.Config) -> Settings:
+        backend = setting(config, "conformance_client_backend") or "trio"
+        if backend not in BACKENDS:
+            raise pytest.UsageError(
+                f"conformance_client_backend = {backend!r} is not a backend; use one of: {', '.join(BACKENDS)}"
+            )
+        timeout = setting(config, "conformance_timeout")
+        if timeout is None:
+            timeout = DEFAULT_TIMEOUT
+        elif not isinstance(timeout, float):
+            try:
+                timeout = positive_float(str(timeout))
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(f"conformance_timeout = {timeout!r}: {exc}") from None
+        scale = setting(config, "conformance_scale_connections")
+        if scale is not None and not isinstance(scale, int):
+            try:
+                scale = positive_int(str(scale))
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(f"conformance_scale_connections = {scale!r}: {exc}") from None
+        return cls(
+            impl_name=setting(config, "conformance_impl"),
+            backend=backend,
+            timeout=timeout,
+            scale_connections=scale,
+            strict_verdicts=bool(setting(config, "conformance_strict_verdicts")),
+            expectations=setting(config, "conformance_expectations"),
+            json_path=config.getoption("conformance_json", None),
+        )
+
+
+#: The one stash key of the session: its `Run`.
+RUN: pytest.StashKey[Run] = pytest.StashKey()
+#: Where a check's `Server` is kept (on the item), so that a failure can show the implementation's log.
+SERVER: pytest.StashKey[Server] = pytest.StashKey()
+
+
+class Run:
+    """One session of the kit: settings, implementation, expectations, results, loop thread."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self._impl: Implementation | None = None
+        self._results: Results | None = None
+        #: check id -> the expectation that applies to this implementation's version
+        self.expectations: dict[str, Expectation] = {}
+        self.expectations_path: str | None = None
+        self._loop: LoopThread | None = None
+
+    # -- building -----------------------------------------------------------------------
+    @classmethod
+    def configure(cls, config: pytest.Config) -> Run:
+        """Read the settings and keep the run under `RUN` (usage errors surface here)."""
+        run = cls(config, Settings.read(config))
+        config.stash[RUN] = run
+        return run
+
+    @staticmethod
+    def of(config: pytest.Config) -> Run:
+        """The run of ``config`` (built by the plugin's ``pytest_configure``)."""
+        return config.stash[RUN]
+
+    @property
+    def active(self) -> bool:
+        """Whether the kit was asked to act (the implementation is loaded)."""
+        return self._impl is not None
+
+    def activate(self) -> Run:
+        """Load the implementation and the expectations, once."""
+        if self._impl is not None:
+            return self
+        from . import _profiles
+        from . import expectations as expectations_mod
+        from .errors import ImplementationError
+        from .impl import load
+        from .report import Results
+
+        name = self.settings.impl_name or DEFAULT_IMPL
+        try:
+            impl = load(name)
+        except ImplementationError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        _profiles.register()
+        if not getattr(self.config.option, "hypothesis_profile", None):
+            _profiles.load_default()
+        path: Path | str | None = self.settings.expectations
+        if path is None:
+            path = shipped_expectations(impl)
+        elif path == "none":
+            path = None
+        try:
+            loaded = expectations_mod.load(path) if path else {}
+        except expectations_mod.ExpectationsError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.expectations_path = str(path) if path else None
+        # Entries bounded by since/fixed_in cover only some releases of the implementation.
+        self.expectations = {cid: e for cid, e in loaded.items() if e.applies_to(impl.version)}
+        self._results = Results(impl.name, impl.version)
+        self._impl = impl
+        return self
+
+    @property
+    def impl(self) -> Implementation:
+        """The implementation under test (the run activates itself when asked for it)."""
+        self.activate()
+        assert self._impl is not None
+        return self._impl
+
+    @property
+    def results(self) -> Results:
+        self.activate()
+        assert self._results is not None
+        return self._results
+
+    # -- the implementation's loop --------------------------------------------------------
+    def loop(self) -> LoopThread:
+        """The implementation's loop thread, started on first use and replaced when wedged."""
+        from .server import LoopThread
+
+        loop = self._loop
+        if loop is None or loop.wedged:
+            if loop is not None:
+                loop.stop()  # a wedged loop is abandoned; its daemon thread is left to die
+            loop = LoopThread(self.impl, self.settings.timeout).start()
+            self._loop = loop
+        return loop
+
+    def close(self) -> None:
+        """Stop the loop thread (end of the session)."""
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.stop()
+
+    # -- the kit's clients ----------------------------------------------------------------
+    def run_client(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run an async client-side function to completion on the configured anyio backend."""
+        import anyio
+
+        return anyio.run(fn, *args, backend=self.settings.backend)
+
+    def settle_scale_connections(self) -> None:
+        """Fix N for the scale checks: what was asked, or the default within the machine's limits."""
+        from .wire.loadgen import connection_capacity
+
+        asked = self.settings.scale_connections
+        capacity, bound = connection_capacity()
+        if asked is not None and asked > capacity:
+            raise pytest.UsageError(
+                f"--scale-connections={asked}: this machine can hold at most {capacity} connections per process "
+                f"({bound}); ask for fewer, or raise the limit"
+            )
+        if asked is None and capacity < 1:
+            raise pytest.UsageError(f"the scale suite cannot run here: {bound}")
+        self.settings.scale_connections = asked if asked is not None else min(DEFAULT_SCALE_CONNECTIONS, capacity)
+
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_IMPL",
+    "DEFAULT_SCALE_CONNECTIONS",
+    "DEFAULT_TIMEOUT",
+    "RUN",
+    "SERVER",
+    "Run",
+    "Settings",
+    "positive_float",
+    "positive_int",
+    "require",
+    "setting",
+    "shipped_expectations",
+    "suites_dir",
+]
