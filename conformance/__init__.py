@@ -1,13 +1,16 @@
 """tornado-conformance: does an implementation behave like Tornado and the RFCs?
 
-General layout (data flows top to bottom):
+General layout (data flows top to bottom; docs/architecture.md has the picture):
 
-* ``plugin``       pytest options, markers, fixtures, verdicts, summary (imports nothing heavy)
-* ``impl``         ``--impl=MODULE`` -> `Implementation` (parts, features, loop, servers)
-* ``server``       the implementation's loop in its own thread; servers per check; log capture
-* ``wire``         oracle clients on anyio: h11 for HTTP/1.1, wsproto for WebSocket
-* ``expectations`` known deviations as TOML data
+* ``plugin``       pytest hooks only: options, markers, collection, verdicts, summary
+* ``_fixtures``    the fixtures checks use (impl, server, ioloop, http, ws, h11_server, run_client)
+* ``run``          `Run`: settings, implementation, expectations, results, the loop thread
 * ``report``       per-check records, the per-area summary, the JSON file
+* ``server``       the implementation's loop in its own thread; servers per check; log capture
+* ``impl``         ``--impl=MODULE`` -> `Implementation` (an abstract base class)
+* ``expectations`` known deviations as TOML data
+* ``wire``         oracle clients on anyio: h11 for HTTP/1.1, wsproto for WebSocket
+* ``errors``, ``outcomes``  `Violation` and its kinds; the outcome and verdict words
 * ``suites``       the checks, one folder per area (shipped inside this package)
 * ``fixtures``     golden vectors, reference apps, deliberately broken implementations
 
