@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conformance.outcomes import Outcome
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 DEAD_TIMEOUT = 0.5
@@ -22,7 +24,7 @@ def test_dead_implementation_ends_in_bounded_time_with_timeout_verdicts(kit, tor
     )
     elapsed = time.monotonic() - started
     tests = run.tests()
-    failed = [t for t in tests if t["outcome"] == "failed"]
+    failed = [t for t in tests if t["outcome"] == Outcome.FAILED]
     assert failed, run.output[-3000:]
     wrong = [f"{t['id']}: {t['verdict']}: {t['message'][:200]}" for t in failed if t["verdict"] != "timeout"]
     assert not wrong, "a dead server must fail checks as timeouts:\n" + "\n".join(wrong)
@@ -30,7 +32,9 @@ def test_dead_implementation_ends_in_bounded_time_with_timeout_verdicts(kit, tor
     # Client-side checks drive the implementation's client against the kit's server: they
     # never touch the dead server.
     survived = [
-        t["id"] for t in tests if t["area"] in wire_areas and t["outcome"] == "passed" and ".client_" not in t["id"]
+        t["id"]
+        for t in tests
+        if t["area"] in wire_areas and t["outcome"] == Outcome.PASSED and ".client_" not in t["id"]
     ]
     assert not survived, f"these wire checks passed against a server that never answers: {survived}"
     # The documented bound (docs/harness.md): one deadline per wire check, plus start-up.
@@ -49,7 +53,7 @@ def test_implementation_that_stops_mid_frame_ends_in_bounded_time_with_timeout_v
         "message_arrives_whole",
     )
     elapsed = time.monotonic() - started
-    failed = [t for t in run.tests() if t["outcome"] == "failed"]
+    failed = [t for t in run.tests() if t["outcome"] == Outcome.FAILED]
     assert failed, run.output[-3000:]
     wrong = [f"{t['id']}: {t['verdict']}" for t in failed if t["verdict"] != "timeout"]
     assert not wrong, "a frame that never completes must fail checks as timeouts:\n" + "\n".join(wrong)

@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from conformance import expectations
+from conformance.outcomes import Outcome
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -298,7 +299,7 @@ def test_violation_fields_reach_the_json_and_the_failure_paragraph(pytester: pyt
 
 
 def test_outcome_words_are_one_vocabulary() -> None:
-    from conformance.outcomes import Outcome, Verdict
+    from conformance.outcomes import Verdict
 
     assert json.dumps([Outcome.NON_STRICT, Verdict.TIMEOUT]) == '["non-strict", "timeout"]'
     assert f"{Outcome.XFAILED}" == "xfailed" and Outcome.NOT_RUN.key == "not_run"
@@ -313,7 +314,7 @@ def test_listed_failure_becomes_a_strict_expected_failure(pytester: pytest.Pytes
     result.assert_outcomes(passed=1, xfailed=1)
     data = json.loads(pytester.path.joinpath("out.json").read_text())
     entry = next(t for t in data["tests"] if t["id"] == "coroutines.fails")
-    assert entry["outcome"] == "xfailed" and entry["expectation"] == "known: does X"
+    assert entry["outcome"] == Outcome.XFAILED and entry["expectation"] == "known: does X"
 
 
 def test_listed_check_that_passes_is_reported_stale(pytester: pytest.Pytester) -> None:
@@ -338,7 +339,7 @@ def test_listed_check_that_passes_is_reported_stale(pytester: pytest.Pytester) -
     )
     data = json.loads(pytester.path.joinpath("out.json").read_text())
     entry = next(t for t in data["tests"] if t["id"] == "coroutines.passes")
-    assert entry["outcome"] == "xpassed" and entry["stale"] is True
+    assert entry["outcome"] == Outcome.XPASSED and entry["stale"] is True
     assert data["unknown_expectations"] == ["coroutines.renamed_long_ago"]
 
 
@@ -364,7 +365,7 @@ def test_missing_part_is_reported_not_provided(pytester: pytest.Pytester) -> Non
         ]
     )
     data = json.loads(pytester.path.joinpath("out.json").read_text())
-    assert data["tests"][0]["outcome"] == "skipped" and data["tests"][0]["not_provided"] is True
+    assert data["tests"][0]["outcome"] == Outcome.SKIPPED and data["tests"][0]["not_provided"] is True
 
 
 def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -425,7 +426,7 @@ def test_non_strict_verdict_is_reported_apart_and_fails_only_when_strict(pyteste
         ]
     )
     data = json.loads(pytester.path.joinpath("out.json").read_text())
-    assert data["tests"][0]["outcome"] == "non-strict" and data["summary"]["websocket"]["non_strict"] == 1
+    assert data["tests"][0]["outcome"] == Outcome.NON_STRICT and data["summary"]["websocket"]["non_strict"] == 1
     result = pytester.runpytest("--impl=tornado", "test_checks.py", "--strict-verdicts")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 

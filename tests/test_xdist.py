@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.outcomes import Outcome
+
 pytest.importorskip("xdist")
 
 
@@ -27,4 +29,4 @@ def test_parallel_run_honours_expectations_and_reports_failures(kit, tmp_path) -
         "http11",
     )
     outcomes = run.outcomes()
-    assert outcomes["http11.http11_connection_is_persistent_by_default"] == "xfailed", run.output[-3000:]
+    assert outcomes["http11.http11_connection_is_persistent_by_default"] == Outcome.XFAILED, run.output[-3000:]
