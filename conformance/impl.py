@@ -22,6 +22,7 @@ import asyncio
 import importlib
 import inspect
 import socket
+import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,6 +106,11 @@ class Implementation(abc.ABC):
     def missing_reason(self, name: str) -> str:
         return f"{self.name} does not provide the '{name}' part"
 
+    def part_error(self, name: str) -> str | None:
+        """Why part ``name`` exists but cannot be used (its import raised), with the traceback;
+        None when it is provided or simply absent. Checks that need a broken part fail."""
+        return None
+
     def feature(self, name: str) -> bool:
         """Whether the implementation has feature ``name`` (see `FEATURES`)."""
         detector = FEATURES.get(name)
@@ -160,6 +166,7 @@ class TornadoLike(Implementation):
         self.version = _version_of(module)
         self._parts: dict[str, Any | None] = {}
         self._why_missing: dict[str, str] = {}
+        self._errors: dict[str, str] = {}
 
     def part(self, name: str) -> Any | None:
         if name not in self._parts:
@@ -176,11 +183,20 @@ class TornadoLike(Implementation):
         except ModuleNotFoundError as exc:
             if exc.name is not None and qualified.startswith(exc.name):
                 self._why_missing[name] = f"no attribute '{name}' and no submodule {qualified}"
-            else:
-                self._why_missing[name] = f"{qualified} failed to import: {exc}"
-        except Exception as exc:  # the part exists but is broken: say so
-            self._why_missing[name] = f"{qualified} failed to import: {type(exc).__name__}: {exc}"
+                return None
+            error: BaseException = exc
+        except Exception as exc:
+            error = exc
+        # The part exists but is broken (it, or something it imports, raised): checks that
+        # need it must fail with the traceback, never read as "not provided".
+        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        self._why_missing[name] = f"{qualified} failed to import: {type(error).__name__}: {error}"
+        self._errors[name] = f"{qualified} exists but failed to import:\n{trace.rstrip()}"
         return None
+
+    def part_error(self, name: str) -> str | None:
+        self.part(name)
+        return self._errors.get(name)
 
     def missing_reason(self, name: str) -> str:
         self.part(name)
@@ -365,7 +381,14 @@ def load(name: str) -> Implementation:
         ) from None
     adapter = getattr(module, "conformance_adapter", None)
     if adapter is None:
-        return TornadoLike(module)
+        impl = TornadoLike(module)
+        if not any(impl.part(part) is not None or impl.part_error(part) for part in PARTS):
+            raise ImplementationError(
+                f"--impl={name}: {name} provides none of Tornado's API parts ({', '.join(PARTS)}), as an "
+                "attribute or a submodule; pass the package itself (e.g. --impl=tornado, not --impl=tornado.web), "
+                "or give the module a conformance_adapter"
+            )
+        return impl
     if isinstance(adapter, Implementation):
         return adapter
     if isinstance(adapter, type) and issubclass(adapter, Implementation):

@@ -336,12 +336,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("tornado-conformance summary")
     for line in run.results.terminal_lines():
         terminalreporter.write_line(line)
+    if run.results.nothing_judged():
+        terminalreporter.write_line(
+            f"ERROR: --impl={run.settings.impl_name or run.impl.name}: nothing was judged; the implementation "
+            f"provides none of what the {len(run.results.records)} selected checks need (-rs shows each reason)",
+            red=True,
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = Run.of(session.config)
+    if not run.active or hasattr(session.config, "workerinput"):
+        return
+    if exitstatus == pytest.ExitCode.OK and run.results.nothing_judged():
+        # Every check was "not provided": the module named by --impl is not an
+        # implementation of anything the run selected. That is bad input, not a green run.
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
     path = run.settings.json_path
-    if path and run.active and not hasattr(session.config, "workerinput"):
+    if path:
         run.results.write_json(path)
 
 

@@ -98,6 +98,10 @@ class Results:
                 record.transcript = fields.get("transcript")
 
     # -- summarising --------------------------------------------------------------------
+    def nothing_judged(self) -> bool:
+        """Whether checks ran and every one was *not provided* (the run judged nothing)."""
+        return bool(self.records) and all(r.not_provided for r in self.records.values())
+
     def summary(self) -> dict[str, dict[str, int]]:
         table: dict[str, dict[str, int]] = {}
         for record in self.records.values():

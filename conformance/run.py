@@ -86,11 +86,19 @@ def shipped_expectations(impl: Implementation) -> Path | None:
 
 
 def require(impl: Implementation, *parts: str, features: Iterable[str] = ()) -> None:
-    """Skip the current check as *not provided* unless ``impl`` has all ``parts`` and ``features``."""
+    """Skip the current check as *not provided* unless ``impl`` has all ``parts`` and ``features``.
+
+    A part that exists but failed to import fails the check instead (with the traceback):
+    a broken port must never read as one that merely lacks a part.
+    """
     from ._meta import not_provided
+    from .errors import Violation
 
     for part in parts:
         if impl.part(part) is None:
+            error = impl.part_error(part)
+            if error is not None:
+                raise Violation(f"{impl.name} has a '{part}' part that cannot be used: {error}")
             not_provided(impl.missing_reason(part))
     for feature in features:
         if not impl.feature(feature):

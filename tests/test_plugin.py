@@ -368,6 +368,46 @@ def test_missing_part_is_reported_not_provided(pytester: pytest.Pytester) -> Non
     assert data["tests"][0]["outcome"] == Outcome.SKIPPED and data["tests"][0]["not_provided"] is True
 
 
+def test_module_with_no_tornado_part_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--impl=json")
+    _assert_usage_error(result, "ERROR: --impl=json: json provides none of Tornado's API parts (web, *")
+
+
+NEEDS_WEB = """
+import pytest
+from conformance import check, requires, Level
+pytestmark = [pytest.mark.lifecycle, requires("web")]
+
+@check("Tornado docs: RequestHandler", Level.MUST)
+def test_needs_web(impl):
+    pass
+"""
+
+
+def test_part_that_fails_to_import_fails_the_checks_that_need_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        **{
+            "halfport/__init__.py": "from tornado import ioloop, gen\nversion = '0.1'\n",
+            "halfport/web.py": "raise ImportError('half-finished port: no RequestHandler yet')\n",
+            "test_checks.py": NEEDS_WEB,
+        }
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest("--impl=halfport", "test_checks.py", "--conformance-json=out.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    record = json.loads(pytester.path.joinpath("out.json").read_text())["tests"][0]
+    assert record["outcome"] == Outcome.FAILED and not record["not_provided"]
+    assert "halfport.web exists but failed to import" in record["message"]
+    assert "ImportError: half-finished port: no RequestHandler yet" in record["message"]
+
+
+def test_run_where_every_check_is_not_provided_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=NEEDS_WEB.replace('requires("web")', 'requires("websocket")'))
+    result = pytester.runpytest("--impl=conformance.fixtures.impls.no_websocket", "test_checks.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["ERROR: --impl=conformance.fixtures.impls.no_websocket: nothing was judged*"])
+
+
 def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "e.toml"
     path.write_text('[checks."http11.x[a]"]\nreason = " r "\nreference = "RFC 9112 §6.3"\nfixed_in = "6.5"\n')
