@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -54,6 +55,24 @@ class Trace:
             f"the implementation did not {what} within {timeout:g}s (--conformance-timeout); recorded so far: {recorded!r}"
         )
 
+    def wait_for_event(self, event: Any, timeout: float, what: str) -> list[Any]:
+        """Block until ``event`` itself is recorded (whatever else was recorded around it).
+
+        Prefer it to `wait_for` when an implementation may record more or fewer events
+        before it: a count would then time out, or return early, naming the wrong step.
+
+        Raises:
+            Timeout: ``event`` not recorded within ``timeout`` seconds.
+        """
+        __tracebackhide__ = True
+        with self._cond:
+            if self._cond.wait_for(lambda: event in self._events, timeout):
+                return list(self._events)
+            recorded = list(self._events)
+        raise Timeout(
+            f"the implementation did not {what} within {timeout:g}s (--conformance-timeout); recorded so far: {recorded!r}"
+        )
+
     def assert_equal(self, expected: Sequence[Any], why: str = "") -> None:
         """Fail with the expected and observed traces side by side, the first difference marked."""
         __tracebackhide__ = True
@@ -64,15 +83,28 @@ class Trace:
 
 
 def side_by_side(expected: list[Any], observed: list[Any]) -> str:
-    """Two traces in columns, the first differing row marked with ``>``."""
-    width = max([len("expected")] + [len(str(e)) for e in expected]) + 2
+    """Two traces in columns, aligned as a diff: a missing or extra event leaves a gap on
+    one side (``-``) instead of shifting every later row; differing rows are marked ``>``."""
+    expected_text = [str(e) for e in expected]
+    observed_text = [str(o) for o in observed]
+    rows: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=expected_text, b=observed_text, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        left, right = expected_text[i1:i2], observed_text[j1:j2]
+        if tag == "equal" or tag == "replace":
+            rows += list(zip(left, right))
+            # a replacement of unequal length: the rest stands alone on its side
+            rows += [(e, _GAP) for e in left[len(right) :]] + [(_GAP, o) for o in right[len(left) :]]
+        elif tag == "delete":
+            rows += [(e, _GAP) for e in left]
+        else:
+            rows += [(_GAP, o) for o in right]
+    width = max([len("expected")] + [len(e) for e in expected_text]) + 2
     lines = [f"    {'expected'.ljust(width)}observed"]
-    marked = False
-    for i in range(max(len(expected), len(observed))):
-        left = str(expected[i]) if i < len(expected) else "-"
-        right = str(observed[i]) if i < len(observed) else "-"
-        marker = "  "
-        if left != right and not marked:
-            marker, marked = "> ", True
+    for left, right in rows:
+        marker = "> " if left != right else "  "
         lines.append(f"  {marker}{left.ljust(width)}{right}")
     return "\n".join(lines)
+
+
+_GAP = "-"

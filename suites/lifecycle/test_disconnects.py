@@ -51,9 +51,9 @@ async def test_on_connection_close_is_called_once_and_only_for_the_request_in_pr
     response = await conn.request("GET", "/done")
     assert response.status == 200, f"GET /done should answer 200, got {response.describe()}"
     await conn.send_request("GET", "/wait")
-    trace.wait_for(3, http.timeout, "call get() for the second request")
+    trace.wait_for_event("/wait: get waits for the client to leave", http.timeout, "call get() for the second request")
     await conn.aclose()
-    trace.wait_for(6, http.timeout, "call on_connection_close when the client closed the connection")
+    trace.wait_for_event("/wait: on_finish", http.timeout, "finish GET /wait once the client closed the connection")
     server.barrier()  # a second, erroneous on_connection_close scheduled meanwhile is recorded too
     trace.assert_equal(
         [
