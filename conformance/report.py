@@ -49,6 +49,7 @@ class Results:
     impl_version: str = "unknown"
     records: dict[str, Record] = field(default_factory=dict)
     unknown_expectations: list[str] = field(default_factory=list)
+    _setup_durations: dict[str, float] = field(default_factory=dict, repr=False)
 
     # -- collecting ---------------------------------------------------------------------
     def add(self, report: pytest.TestReport) -> None:
@@ -57,6 +58,11 @@ class Results:
         if not isinstance(meta, dict):
             return
         record = self.records.get(report.nodeid)
+        if record is None and report.when == "setup" and report.passed:
+            # No record until the check itself has run: a check interrupted (Ctrl-C) after
+            # its setup must not be counted, least of all as passed.
+            self._setup_durations[report.nodeid] = getattr(report, "duration", 0.0) or 0.0
+            return
         if record is None:
             record = Record(
                 nodeid=report.nodeid,
@@ -69,6 +75,7 @@ class Results:
                 fixed_in=meta.get("fixed_in"),
             )
             self.records[report.nodeid] = record
+            record.duration = self._setup_durations.pop(report.nodeid, 0.0)
         record.duration += getattr(report, "duration", 0.0) or 0.0
         for key, metric in report.user_properties:
             if key == "conformance_metric" and isinstance(metric, dict):

@@ -150,6 +150,15 @@ class Settings:
         )
 
 
+def _holds_interrupt(exc: BaseException) -> bool:
+    if isinstance(exc, KeyboardInterrupt):
+        return False  # already what pytest expects
+    inner = getattr(exc, "exceptions", None)
+    return isinstance(inner, (list, tuple)) and any(
+        isinstance(e, KeyboardInterrupt) or _holds_interrupt(e) for e in inner
+    )
+
+
 #: The one stash key of the session: its `Run`.
 RUN: pytest.StashKey[Run] = pytest.StashKey()
 #: Where a check's `Server` is kept (on the item), so that a failure can show the implementation's log.
@@ -258,7 +267,14 @@ class Run:
         """Run an async client-side function to completion on the configured anyio backend."""
         import anyio
 
-        return anyio.run(fn, *args, backend=self.settings.backend)
+        try:
+            return anyio.run(fn, *args, backend=self.settings.backend)
+        except BaseException as exc:
+            # Ctrl-C while a check talks to the implementation may arrive wrapped in an
+            # exception group (trio, task groups): it is an interrupt, never a verdict.
+            if _holds_interrupt(exc):
+                raise KeyboardInterrupt from None
+            raise
 
     def settle_scale_connections(self) -> None:
         """Fix N for the scale checks: what was asked, or the default within the machine's limits."""

@@ -101,9 +101,9 @@ def side_by_side(expected: list[Any], observed: list[Any]) -> str:
             rows += [(_GAP, o) for o in right]
     width = max([len("expected")] + [len(e) for e in expected_text]) + 2
     lines = [f"    {'expected'.ljust(width)}observed"]
-    for left, right in rows:
-        marker = "> " if left != right else "  "
-        lines.append(f"  {marker}{left.ljust(width)}{right}")
+    for shown_left, shown_right in rows:
+        marker = "> " if shown_left != shown_right else "  "
+        lines.append(f"  {marker}{shown_left.ljust(width)}{shown_right}")
     return "\n".join(lines)
 
 
