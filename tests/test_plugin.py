@@ -408,6 +408,19 @@ def test_run_where_every_check_is_not_provided_is_a_usage_error(pytester: pytest
     result.stdout.fnmatch_lines(["ERROR: --impl=conformance.fixtures.impls.no_websocket: nothing was judged*"])
 
 
+def test_long_poll_check_works_on_a_port_without_locks(pytester: pytest.Pytester) -> None:
+    # It used to make its Future outside the implementation's loop ("attached to a different loop").
+    result = pytester.runpytest(
+        "--impl=conformance.fixtures.impls.no_locks",
+        "-k",
+        "long_poll_does_not_delay_short_requests",
+        "-p",
+        "no:randomly",
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*1 passed*"])
+
+
 def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "e.toml"
     path.write_text('[checks."http11.x[a]"]\nreason = " r "\nreference = "RFC 9112 §6.3"\nfixed_in = "6.5"\n')

@@ -131,7 +131,9 @@ async def test_long_poll_does_not_delay_short_requests(impl, server, http):
         release = locks.Event()
         wait_for_release, set_release = release.wait, release.set
     else:
-        waiter = Future()
+        # Made on the implementation's loop (a Future made on the kit's thread may belong to
+        # no loop, or another one); wrapped in a list so that the call does not await it.
+        (waiter,) = server.call(lambda: [Future()])
         wait_for_release, set_release = (lambda: waiter), (lambda: waiter.set_result(None))
     polling = Trace()
 
