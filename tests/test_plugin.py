@@ -421,6 +421,13 @@ def test_long_poll_check_works_on_a_port_without_locks(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["*1 passed*"])
 
 
+def test_client_checks_leave_no_unclosed_client_under_warnings_as_errors(pytester: pytest.Pytester) -> None:
+    # A project with filterwarnings = error must not see a ResourceWarning of a client a
+    # check left open fail an unrelated, later check.
+    result = pytester.runpytest("--impl=tornado", "-m", "websocket", "-k", "client_", "-W", "error")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+
+
 def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "e.toml"
     path.write_text('[checks."http11.x[a]"]\nreason = " r "\nreference = "RFC 9112 §6.3"\nfixed_in = "6.5"\n')

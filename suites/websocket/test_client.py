@@ -168,9 +168,12 @@ async def test_client_read_message_returns_none_after_close_with_the_code_and_re
 
         async def client_side():
             client = await websocket.websocket_connect(kit.url("/"))
-            first = await client.read_message()
-            second = await client.read_message()
-            return first, second, client.close_code, client.close_reason
+            try:
+                first = await client.read_message()
+                second = await client.read_message()
+                return first, second, client.close_code, client.close_reason
+            finally:
+                client.close()  # the server closed first; this releases the client's side too
 
         talk = await kit.converse(server_side, client_side, ioloop.call)
     expected = ("last message", None, 4002, "kit closes")
