@@ -13,6 +13,9 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +32,7 @@ from conformance.wire import _transcript
 from conformance.wire._fields import FieldLookup
 from conformance.wire._net import receive_some, send_all, with_deadline
 from conformance.wire._transcript import Transcript
+from conformance.wire.h11_server import ClientRequest, ScriptedHTTPServer
 from conformance.wire.h11_server import ServerConnection as HTTPServerConnection
 from conformance.wire.http import HTTPConnection, Response, build_request
 from conformance.wire.ws import (
@@ -541,6 +545,109 @@ def test_server_stalled_request_times_out_in_time() -> None:
         run(lambda: served(client_sends(b"GET / HTTP/1.1\r\nHost"), timeout=SHORT))
     assert_in_time(started)
     assert caught.value.what.startswith("the implementation's HTTP client did not finish sending its request within")
+
+
+class AsyncioLoop:
+    """Stands in for the harness's `LoopThread` (and its implementation): a plain asyncio
+    loop in a thread of its own, where the "implementation's client" of these tests runs."""
+
+    wedged = False
+    name = "asyncio"
+
+    def __init__(self) -> None:
+        self.impl = self
+        self.tasks: list[asyncio.Task[Any]] = []  # asyncio keeps only weak references
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call_soon_threadsafe(self, loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> None:
+        def start() -> None:
+            result = fn()
+            if inspect.isawaitable(result):
+                self.tasks.append(loop.create_task(result))  # type: ignore[arg-type]
+
+        loop.call_soon_threadsafe(start)
+
+    def barrier(self) -> None:
+        async def nothing() -> None:
+            pass
+
+        asyncio.run_coroutine_threadsafe(nothing(), self.loop).result(LONG)
+
+    def stop(self) -> None:
+        def cancel_and_stop() -> None:
+            for task in asyncio.all_tasks(self.loop):
+                task.cancel()
+            self.loop.call_soon(self.loop.stop)
+
+        self.loop.call_soon_threadsafe(cancel_and_stop)
+        self.thread.join(LONG)
+        self.loop.close()
+
+
+def scripted(responder: Any, client: Callable[[int], Awaitable[Any]], timeout: float = LONG) -> Any:
+    """``client(port)`` on the asyncio loop against a `ScriptedHTTPServer` answering with ``responder``."""
+    loop = AsyncioLoop()
+
+    async def main() -> Any:
+        kit = ScriptedHTTPServer(timeout, loop)
+        origin = await kit.listen(responder)
+        try:
+            return await kit.run(lambda: client(origin.port), "the test's fetch"), kit.requests
+        finally:
+            await kit.aclose()
+
+    try:
+        return run(main)
+    finally:
+        loop.stop()
+
+
+async def asyncio_get(port: int, request: bytes = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n") -> bytes:
+    """A client on asyncio: send ``request``, read until the server closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    data = await reader.read()
+    writer.close()
+    return data
+
+
+def test_scripted_server_serves_the_client_on_its_own_loop() -> None:
+    async def respond(request: ClientRequest, conn: HTTPServerConnection) -> None:
+        await conn.respond(200, [("Connection", "close")], b"hi " + request.target.encode())
+
+    answer, requests = scripted(respond, asyncio_get)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\nhi /a")
+    assert [(r.method, r.target, r.origin, r.connection, r.number) for r in requests] == [("GET", "/a", 0, 0, 0)]
+
+
+def test_scripted_server_times_out_a_stalled_request_in_time() -> None:
+    async def respond(request: ClientRequest, conn: HTTPServerConnection) -> None:
+        raise AssertionError("no request is complete")
+
+    started = time.monotonic()
+    with pytest.raises(Timeout) as caught:
+        scripted(respond, lambda port: asyncio_get(port, b"GET / HTTP/1.1\r\nHo"), SHORT)
+    assert_in_time(started)
+    assert caught.value.what.startswith("the implementation's HTTP client did not finish sending its request")
+    assert caught.value.transcript == "   << b'GET / HTTP/1.1\\r\\nHo'"
+
+
+def test_scripted_server_times_out_a_client_that_never_ends() -> None:
+    async def respond(request: ClientRequest, conn: HTTPServerConnection) -> None:
+        raise AssertionError("no request comes")
+
+    async def never(port: int) -> None:
+        await asyncio.Event().wait()
+
+    started = time.monotonic()
+    with pytest.raises(Timeout) as caught:
+        scripted(respond, never, SHORT)
+    elapsed = time.monotonic() - started
+    assert 2 * SHORT <= elapsed + 0.01 < 2 * SHORT + SLACK  # the deadline, then one more for the client to end
+    assert "did not finish the test's fetch within 0.2s" in caught.value.what
+    assert caught.value.transcript == "   (the client opened no connection to the kit's servers)"
 
 
 # -- WebSocket: the kit's client (ws.py) against the kit's server (ws_server.py) ------------
