@@ -26,7 +26,7 @@ import concurrent.futures
 import http
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -39,7 +39,6 @@ from ._h11 import read_message
 from ._net import receive_some, send_all, with_deadline
 from ._transcript import Transcript
 
-T = TypeVar("T")
 Headers = Sequence[tuple[str, str]]
 
 
