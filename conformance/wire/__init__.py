@@ -1,4 +1,13 @@
-"""The kit's oracle clients: h11 for HTTP/1.1, wsproto for WebSocket, on anyio."""
+"""The kit's oracles on the wire: h11 for HTTP/1.1, wsproto for WebSocket, on anyio.
+
+Layout: `http` (the kit as HTTP client) and `h11_server` (the kit as HTTP server) share
+`_h11` (reading one message with h11); `ws` (the kit as WebSocket client) and `ws_server`
+(as WebSocket server) keep only their side of the opening handshake and share
+`_ws_peer.WebSocketPeer` (messages, pings, closing) and `_ws_frames` (raw frames). Under
+them all: `_net` (deadlines, socket reads and writes), `_transcript` (the bytes
+exchanged, carried by every violation) and `_fields` (field lookup). `loadgen` drives
+many connections at once for the scale checks. Their unit tests: ``tests/test_wire.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""Deadlines around every network operation, on anyio (trio or asyncio)."""
+"""Deadlines around every network operation, on anyio (trio or asyncio).
+
+Rules:
+
+1. Every wait on the implementation goes through `with_deadline`; a wait that outlives
+   ``timeout`` is the implementation's *timeout* verdict (`conformance.Timeout`), with
+   the bytes exchanged so far as the violation's transcript.
+2. A connection the implementation closed or reset is not an error here: `receive_some`
+   returns b"" and `send_all` False, and the transcript notes it; the caller judges.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +22,28 @@ from ._transcript import Transcript
 
 T = TypeVar("T")
 
+#: How a timeout names the implementation, and what it should have done, by default.
+SERVER = ("the implementation", "a conforming server answers at once")
+
 
 async def with_deadline(
-    timeout: float, what: str, transcript: Transcript | None, operation: Callable[[], Awaitable[T]]
+    timeout: float,
+    what: str,
+    transcript: Transcript | None,
+    operation: Callable[[], Awaitable[T]],
+    *,
+    actor: tuple[str, str] = SERVER,
 ) -> T:
-    """Run ``operation`` or fail the check with a *timeout* verdict after ``timeout`` s."""
+    """Run ``operation`` or fail the check with a *timeout* verdict after ``timeout`` s.
+
+    ``actor`` is (who did not act, what a conforming one does), for the message.
+    """
     __tracebackhide__ = True
     with anyio.move_on_after(timeout) as scope:
         return await operation()
     assert scope.cancel_called
-    shown = f"\nbytes exchanged:\n{transcript.format()}" if transcript is not None else ""
-    raise Timeout(
-        f"the implementation did not {what} within {timeout:g}s "
-        f"(--conformance-timeout); a conforming server answers at once.{shown}"
-    )
+    who, norm = actor
+    raise Timeout(f"{who} did not {what} within {timeout:g}s (--conformance-timeout); {norm}.", transcript=transcript)
 
 
 async def connect(host: str, port: int, timeout: float, transcript: Transcript) -> anyio.abc.SocketStream:
@@ -39,7 +56,7 @@ async def connect(host: str, port: int, timeout: float, transcript: Transcript) 
     return stream
 
 
-async def receive_some(stream: anyio.abc.SocketStream, transcript: Transcript) -> bytes:
+async def receive_some(stream: anyio.abc.ByteStream, transcript: Transcript) -> bytes:
     """Receive what is there; b"" means the peer closed (or reset) the connection."""
     try:
         data = await stream.receive(65536)
@@ -50,7 +67,7 @@ async def receive_some(stream: anyio.abc.SocketStream, transcript: Transcript) -
     return data
 
 
-async def send_all(stream: anyio.abc.SocketStream, data: bytes, transcript: Transcript) -> bool:
+async def send_all(stream: anyio.abc.ByteStream, data: bytes, transcript: Transcript) -> bool:
     """Send ``data``; False when the peer had already closed the connection."""
     transcript.sent(data)
     try:

@@ -26,7 +26,7 @@ import concurrent.futures
 import http
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -35,10 +35,10 @@ import h11
 
 from ..errors import LoopUnresponsive, ProtocolViolation, Timeout
 from ._fields import FieldLookup
-from ._net import receive_some, send_all
+from ._h11 import read_message
+from ._net import receive_some, send_all, with_deadline
 from ._transcript import Transcript
 
-T = TypeVar("T")
 Headers = Sequence[tuple[str, str]]
 
 
@@ -73,21 +73,8 @@ def _phrase(status: int) -> str:
         return ""
 
 
-def _deadline_error(timeout: float, what: str, transcript: Transcript | None) -> Timeout:
-    shown = f"\nbytes exchanged:\n{transcript.format()}" if transcript is not None else ""
-    return Timeout(
-        f"the implementation's HTTP client did not {what} within {timeout:g}s (--conformance-timeout); "
-        f"a conforming client does it at once.{shown}"
-    )
-
-
-async def _with_deadline(
-    timeout: float, what: str, transcript: Transcript | None, operation: Callable[[], Awaitable[T]]
-) -> T:
-    __tracebackhide__ = True
-    with anyio.move_on_after(timeout):
-        return await operation()
-    raise _deadline_error(timeout, what, transcript)
+#: How a timeout names the implementation's client (see `_net.with_deadline`).
+CLIENT = ("the implementation's HTTP client", "a conforming client does it at once")
 
 
 class ServerConnection:
@@ -133,60 +120,54 @@ class ServerConnection:
                 if data:
                     conn.receive_data(data)
                     break
-        return await _with_deadline(self.timeout, "finish sending its request", self.transcript, self._parse)
+        return await with_deadline(
+            self.timeout, "finish sending its request", self.transcript, self._parse, actor=CLIENT
+        )
 
     async def _parse(self) -> ClientRequest:
         conn = self._h11
         assert conn is not None
-        head: h11.Request | None = None
-        body = bytearray()
         continued = False
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
+
+        async def more() -> bool:
+            nonlocal continued
+            if conn.they_are_waiting_for_100_continue and not continued:
+                # The client asked for leave to send its body (RFC 9110 §10.1.1): grant it.
+                continued = True
+                go_on = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+                await self._send(conn.send(go_on) or b"")
+            if self.eof:
                 raise ProtocolViolation(
-                    f"h11 rejected the request the implementation's client sent: {exc}. RFC 9112 §2-§7 define "
-                    f"the message syntax; a request h11 cannot parse is malformed.\n"
-                    f"bytes exchanged:\n{self.transcript.format()}"
-                ) from None
-            if event is h11.NEED_DATA:
-                if conn.they_are_waiting_for_100_continue and not continued:
-                    # The client asked for leave to send its body (RFC 9110 §10.1.1): grant it.
-                    continued = True
-                    go_on = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
-                    await self._send(conn.send(go_on) or b"")
-                if self.eof:
-                    raise ProtocolViolation(
-                        "the implementation's client closed the connection in the middle of its request "
-                        f"(RFC 9112 §8: the message is incomplete).\nbytes exchanged:\n{self.transcript.format()}"
-                    )
-                conn.receive_data(await self._receive() or b"")
-                continue
-            if isinstance(event, h11.Request):
-                head = event
-            elif isinstance(event, h11.Data):
-                body += event.data
-            elif isinstance(event, h11.EndOfMessage):
-                assert head is not None
-                self._buffer = bytes(conn.trailing_data[0])
-                request = ClientRequest(
-                    method=head.method.decode("ascii"),
-                    target=head.target.decode("latin-1"),
-                    http_version=head.http_version.decode("ascii"),
-                    headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in head.headers],
-                    body=bytes(body),
-                    origin=self.origin,
-                    connection=self.index,
-                    number=len(self.requests),
+                    "the implementation's client closed the connection in the middle of its request "
+                    "(RFC 9112 §8: the message is incomplete).",
+                    transcript=self.transcript,
                 )
-                self.requests.append(request)
-                return request
-            elif isinstance(event, h11.ConnectionClosed):  # pragma: no cover - handled as eof above
-                raise ProtocolViolation(
-                    "the implementation's client closed the connection in the middle of its request.\n"
-                    f"bytes exchanged:\n{self.transcript.format()}"
-                )
+            conn.receive_data(await self._receive() or b"")
+            return True
+
+        message = await read_message(
+            conn, more, what="the request the implementation's client sent", transcript=self.transcript
+        )
+        if message is None:  # pragma: no cover - h11 reports the end as NEED_DATA first (``more``)
+            raise ProtocolViolation(
+                "the implementation's client closed the connection in the middle of its request.",
+                transcript=self.transcript,
+            )
+        head = message.head
+        assert isinstance(head, h11.Request)
+        self._buffer = bytes(conn.trailing_data[0])
+        request = ClientRequest(
+            method=head.method.decode("ascii"),
+            target=head.target.decode("latin-1"),
+            http_version=head.http_version.decode("ascii"),
+            headers=message.fields,
+            body=bytes(message.body),
+            origin=self.origin,
+            connection=self.index,
+            number=len(self.requests),
+        )
+        self.requests.append(request)
+        return request
 
     # -- responding ---------------------------------------------------------------------
     async def _send(self, data: bytes) -> bool:
@@ -196,7 +177,9 @@ class ServerConnection:
         async def go() -> bool:
             return await send_all(self.stream, data, self.transcript)
 
-        return await _with_deadline(self.timeout, "read the bytes the kit's server sent", self.transcript, go)
+        return await with_deadline(
+            self.timeout, "read the bytes the kit's server sent", self.transcript, go, actor=CLIENT
+        )
 
     async def respond(
         self,
@@ -436,12 +419,14 @@ class ScriptedHTTPServer:
                 except LoopUnresponsive:
                     raise LoopUnresponsive(
                         f"{self.loop.impl.name}'s event loop stopped answering during {what}: the client blocked "
-                        f"the loop.\nbytes exchanged:\n{self.transcripts()}"
+                        "the loop.",
+                        transcript=self.transcripts(),
                     ) from None
                 after = "it had still not ended when the kit's server closed the connections"
             raise Timeout(
                 f"the implementation's HTTP client did not finish {what} within {self.timeout:g}s "
-                f"(--conformance-timeout); {after}.\nbytes exchanged:\n{self.transcripts()}"
+                f"(--conformance-timeout); {after}.",
+                transcript=self.transcripts(),
             )
         return done.result()
 

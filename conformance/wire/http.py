@@ -22,6 +22,7 @@ import h11
 
 from ..errors import ProtocolViolation
 from ._fields import FieldLookup
+from ._h11 import read_message
 from ._net import connect, receive_some, send_all, with_deadline
 from ._transcript import Transcript
 
@@ -95,21 +96,13 @@ class HTTPConnection:
         return True
 
     async def send_request(
-        self,
-        method: str = "GET",
-        target: str = "/",
-        headers: Headers = (),
-        body: bytes = b"",
+        self, method: str = "GET", target: str = "/", headers: Headers = (), body: bytes = b""
     ) -> bool:
         """Send a well-formed HTTP/1.1 request built by h11 (Host and framing added when absent)."""
         return await self.send(build_request(method, target, headers, body, host=f"{self.host}:{self.port}"))
 
     async def request(
-        self,
-        method: str = "GET",
-        target: str = "/",
-        headers: Headers = (),
-        body: bytes = b"",
+        self, method: str = "GET", target: str = "/", headers: Headers = (), body: bytes = b""
     ) -> Response:
         """Send a well-formed request and return its response (a check fails if there is none)."""
         __tracebackhide__ = True
@@ -123,8 +116,8 @@ class HTTPConnection:
         response = await self.response_or_close(method)
         if response is None:
             raise ProtocolViolation(
-                f"the implementation closed the connection without sending a response to the {method} request.\n"
-                f"bytes exchanged:\n{self.transcript.format()}"
+                f"the implementation closed the connection without sending a response to the {method} request.",
+                transcript=self.transcript,
             )
         return response
 
@@ -163,51 +156,37 @@ class HTTPConnection:
         elif self._eof:
             return None
         saw_bytes = bool(conn.trailing_data[0])
-        informational: list[int] = []
-        head: h11.Response | None = None
-        body = bytearray()
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise ProtocolViolation(
-                    f"h11 rejected the response: {exc} (h11 suggests status {exc.error_status_hint}). "
-                    f"RFC 9112 §2-§7 define the message syntax; a response h11 cannot parse is malformed.\n"
-                    f"bytes exchanged:\n{self.transcript.format()}"
-                ) from None
-            if event is h11.NEED_DATA:
-                if self._eof:
-                    conn.receive_data(b"")
-                    continue
-                data = await receive_some(self.stream, self.transcript)
-                if not data:
-                    self._eof = True
-                    if not saw_bytes:
-                        return None
-                saw_bytes = saw_bytes or bool(data)
-                conn.receive_data(data)
-                continue
-            if isinstance(event, h11.InformationalResponse):
-                informational.append(event.status_code)
-            elif isinstance(event, h11.Response):
-                head = event
-            elif isinstance(event, h11.Data):
-                body += event.data
-            elif isinstance(event, h11.EndOfMessage):
-                assert head is not None
-                self._buffer = bytes(conn.trailing_data[0])
-                self.responses_received += 1
-                return Response(
-                    status=head.status_code,
-                    reason=head.reason.decode("latin-1"),
-                    http_version=head.http_version.decode("ascii"),
-                    headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in head.headers],
-                    body=bytes(body),
-                    informational=informational,
-                    keep_alive=conn.their_state is not h11.MUST_CLOSE,
-                )
-            elif isinstance(event, h11.ConnectionClosed):
-                return None
+
+        async def more() -> bool:
+            nonlocal saw_bytes
+            if self._eof:
+                conn.receive_data(b"")  # h11 reads the end of the stream: closed, or truncated
+                return True
+            data = await receive_some(self.stream, self.transcript)
+            if not data:
+                self._eof = True
+                if not saw_bytes:
+                    return False
+            saw_bytes = saw_bytes or bool(data)
+            conn.receive_data(data)
+            return True
+
+        message = await read_message(conn, more, what="the response", transcript=self.transcript)
+        if message is None:
+            return None
+        head = message.head
+        assert isinstance(head, h11.Response)
+        self._buffer = bytes(conn.trailing_data[0])
+        self.responses_received += 1
+        return Response(
+            status=head.status_code,
+            reason=head.reason.decode("latin-1"),
+            http_version=head.http_version.decode("ascii"),
+            headers=message.fields,
+            body=bytes(message.body),
+            informational=message.informational,
+            keep_alive=conn.their_state is not h11.MUST_CLOSE,
+        )
 
 
 def build_request(

@@ -12,11 +12,14 @@ Rules:
 3. Every byte the client sent is kept (``ServerConnection.received``) and its frames can
    be parsed as they were on the wire (`RawFrame`), to judge what wsproto tolerates or
    never reports, such as the masking of client frames.
+
+This module holds only the server's side of the opening handshake; what follows it
+(messages, pings, the closing handshake) is `_ws_peer.WebSocketPeer`, shared with the
+kit's client (`ws`).
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -24,87 +27,38 @@ from typing import Any, Generic, TypeVar
 import anyio
 import anyio.abc
 import anyio.to_thread
-from wsproto import ConnectionType, WSConnection
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Event,
-    Message,
-    Ping,
-    Pong,
-    RejectConnection,
-    Request,
-    TextMessage,
-)
+from wsproto import ConnectionType
+from wsproto.events import AcceptConnection, RejectConnection, Request
 from wsproto.extensions import Extension
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError, generate_accept_token
+from wsproto.utilities import LocalProtocolError, generate_accept_token
 
 from ..errors import LoopUnresponsive, ProtocolViolation
-from ._net import receive_some, send_all, with_deadline
+from ._net import with_deadline
 from ._transcript import Transcript
-from .ws import Closed, ConnectionClosedError
+from ._ws_frames import RawFrame as RawFrame
+from ._ws_frames import parse_frames as parse_frames
+from ._ws_peer import Closed as Closed
+from ._ws_peer import WebSocketPeer
 
 T = TypeVar("T")
 
 
-@dataclass
-class RawFrame:
-    """One frame as the client put it on the wire (RFC 6455 §5.2)."""
-
-    fin: bool
-    rsv: int
-    opcode: int
-    masked: bool
-    payload: bytes  #: unmasked
-
-
-def parse_frames(data: bytes) -> list[RawFrame]:
-    """The complete frames in ``data`` (bytes sent after the opening handshake)."""
-    frames: list[RawFrame] = []
-    pos = 0
-    while len(data) - pos >= 2:
-        first, second = data[pos], data[pos + 1]
-        length, head = second & 0x7F, 2
-        if length == 126:
-            if len(data) - pos < 4:
-                break
-            (length,) = struct.unpack("!H", data[pos + 2 : pos + 4])
-            head = 4
-        elif length == 127:
-            if len(data) - pos < 10:
-                break
-            (length,) = struct.unpack("!Q", data[pos + 2 : pos + 10])
-            head = 10
-        masked = bool(second & 0x80)
-        key = data[pos + head : pos + head + 4] if masked else b""
-        start = pos + head + len(key)
-        if len(data) < start + length:
-            break
-        payload = data[start : start + length]
-        if masked:
-            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-        frames.append(RawFrame(bool(first & 0x80), (first >> 4) & 0b111, first & 0x0F, masked, payload))
-        pos = start + length
-    return frames
-
-
-class ServerConnection:
+class ServerConnection(WebSocketPeer):
     """One connection from the implementation's client, judged by a wsproto server."""
 
-    def __init__(self, stream: anyio.abc.SocketStream, timeout: float) -> None:
-        self.stream = stream
-        self.timeout = timeout
-        self.transcript = Transcript()
-        self.ws = WSConnection(ConnectionType.SERVER)
+    peer = "the implementation's client"
+    opening = "the implementation client's opening handshake"
+
+    def __init__(self, stream: anyio.abc.ByteStream, timeout: float) -> None:
+        super().__init__(stream, timeout, Transcript(), ConnectionType.SERVER)
         self.received = bytearray()  #: every byte the client sent, handshake included
         self.request: Request | None = None
-        self.closed: Closed | None = None
-        self.pongs: list[bytes] = []
-        self._eof = False
-        self._backlog: list[Event] = []
         self._head_end: int | None = None
+
+    async def _read(self) -> bytes:
+        data = await super()._read()
+        self.received.extend(data)
+        return data
 
     # -- the opening handshake ----------------------------------------------------------
     async def receive_request(self) -> Request:
@@ -120,7 +74,8 @@ class ServerConnection:
                 if self._eof:
                     raise ProtocolViolation(
                         "the implementation's client closed the connection before sending an opening handshake "
-                        f"(RFC 6455 §4.1).\nbytes exchanged:\n{self.transcript.format()}"
+                        "(RFC 6455 §4.1).",
+                        transcript=self.transcript,
                     )
 
         return await with_deadline(self.timeout, "send its opening handshake", self.transcript, read)
@@ -164,129 +119,19 @@ class ServerConnection:
         self._head_end = len(self.received)
         await self._send(head)
 
-    # -- frames -------------------------------------------------------------------------
-    async def _send(self, data: bytes) -> None:
-        await with_deadline(
-            self.timeout,
-            "read the bytes sent to it",
-            self.transcript,
-            lambda: send_all(self.stream, data, self.transcript),
-        )
-
-    async def send_text(self, text: str) -> None:
-        await self._send(self.ws.send(Message(data=text)))
-
-    async def send_bytes(self, data: bytes) -> None:
-        await self._send(self.ws.send(Message(data=data)))
-
-    async def send_raw(self, data: bytes) -> None:
-        await self._send(data)
-
-    async def ping(self, payload: bytes = b"") -> None:
-        await self._send(self.ws.send(Ping(payload=payload)))
-
-    async def close(self, code: int = 1000, reason: str = "") -> Closed:
-        """Start the closing handshake and return the client's answer."""
-        await self._send(self.ws.send(CloseConnection(code=code, reason=reason)))
-        return await self.wait_closed()
-
     def frames(self) -> list[RawFrame]:
         """The frames the client sent after the opening handshake, as they were on the wire."""
         start = self._head_end if self._head_end is not None else len(self.received)
         return parse_frames(bytes(self.received[start:]))
-
-    # -- receiving ----------------------------------------------------------------------
-    async def _events(self) -> list[Event]:
-        data = await receive_some(self.stream, self.transcript)
-        if not data:
-            self._eof = True
-        self.received.extend(data)
-        self.ws.receive_data(data or None)
-        try:
-            return list(self.ws.events())
-        except RemoteProtocolError as exc:
-            raise ProtocolViolation(
-                f"wsproto rejected the implementation client's opening handshake: {exc}.\n"
-                f"bytes exchanged:\n{self.transcript.format()}"
-            ) from None
-
-    async def _next(self) -> Event | Closed:
-        """The next text/bytes event (pings answered, pongs kept), or how the connection ended."""
-        while True:
-            if self.closed is not None:
-                return self.closed
-            while not self._backlog:
-                if self._eof:
-                    self.closed = Closed(None, "", dropped=True)
-                    return self.closed
-                self._backlog.extend(await self._events())
-            event = self._backlog.pop(0)
-            if isinstance(event, Ping):
-                if self.ws.state is ConnectionState.OPEN:
-                    await self._send(self.ws.send(event.response()))
-            elif isinstance(event, Pong):
-                self.pongs.append(bytes(event.payload))
-            elif isinstance(event, CloseConnection):
-                if self._eof and event.code == 1006:
-                    self.closed = Closed(None, "", dropped=True)
-                elif self.ws.state not in (ConnectionState.REMOTE_CLOSING, ConnectionState.CLOSED):
-                    raise ProtocolViolation(
-                        f"wsproto rejected a frame from the implementation's client: {event.reason} "
-                        f"(wsproto would fail the connection with {event.code}).\n"
-                        f"bytes exchanged:\n{self.transcript.format()}"
-                    )
-                else:
-                    if self.ws.state is ConnectionState.REMOTE_CLOSING:
-                        await self._send(self.ws.send(event.response()))
-                    self.closed = Closed(event.code, event.reason or "")
-            elif isinstance(event, (TextMessage, BytesMessage)):
-                return event
-
-    async def receive_message(self) -> str | bytes:
-        """The next whole message from the client. A close instead fails the check."""
-        __tracebackhide__ = True
-
-        async def read() -> str | bytes:
-            parts: list[Any] = []
-            while True:
-                event = await self._next()
-                if isinstance(event, Closed):
-                    raise ConnectionClosedError(
-                        f"expected a message but the implementation's client ended the connection with "
-                        f"{event.describe()}.\nbytes exchanged:\n{self.transcript.format()}",
-                        event,
-                    )
-                assert isinstance(event, (TextMessage, BytesMessage))
-                parts.append(event.data)
-                if event.message_finished:
-                    return "".join(parts) if isinstance(event, TextMessage) else b"".join(parts)
-
-        return await with_deadline(self.timeout, "send a WebSocket message", self.transcript, read)
-
-    async def wait_closed(self) -> Closed:
-        """Read until the connection ends; messages on the way are discarded."""
-
-        async def read() -> Closed:
-            while True:
-                event = await self._next()
-                if isinstance(event, Closed):
-                    return event
-
-        return await with_deadline(self.timeout, "close the WebSocket connection", self.transcript, read)
 
     async def wait_eof(self) -> None:
         """Read raw bytes until the client closes TCP (after `respond_raw`)."""
 
         async def read() -> None:
             while not self._eof:
-                data = await receive_some(self.stream, self.transcript)
-                self.received.extend(data)
-                self._eof = not data
+                await self._read()
 
         await with_deadline(self.timeout, "close the connection", self.transcript, read)
-
-    async def aclose(self) -> None:
-        await self.stream.aclose()
 
 
 @dataclass
