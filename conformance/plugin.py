@@ -197,6 +197,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         )
     checks = _deselect_opt_in_areas(config, items, checks)
     run = _activate(config)
+    from .expectations import ExpectationsError
+
     expectations = run.expectations
     seen: dict[str, str] = {}
     for item in checks:
@@ -205,7 +207,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if cid in seen and seen[cid] != item.nodeid:
             raise pytest.UsageError(f"two checks share the id {cid!r}: {seen[cid]} and {item.nodeid}; rename one")
         seen[cid] = item.nodeid
-        expectation = expectations.get(cid)
+        try:
+            expectation = expectations.match(cid)
+        except ExpectationsError as exc:
+            raise pytest.UsageError(str(exc)) from None
         if expectation is not None:
             meta["expectation"] = expectation.reason
             if expectation.advisory:
@@ -216,9 +221,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         item.user_properties.append(("conformance", meta))
     # Only areas that were collected can tell a stale id from one merely not selected.
     collected_areas = {cid.split(".", 1)[0] for cid in seen}
-    run.results.unknown_expectations = sorted(
-        cid for cid in set(expectations) - set(seen) if cid.split(".", 1)[0] in collected_areas
-    )
+    run.results.unknown_expectations = expectations.unmatched(seen, collected_areas)
 
 
 def _deselect_opt_in_areas(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .expectations import Expectation
+    from .expectations import ExpectationSet
     from .impl import Implementation
     from .report import Results
     from .server import LoopThread, Server
@@ -77,12 +77,16 @@ def suites_dir() -> Path:
 
 
 def shipped_expectations(impl: Implementation) -> Path | None:
-    """The expectations file the kit ships for ``impl`` (Tornado releases), if any."""
-    if impl.name != "tornado":
-        return None
-    major_minor = ".".join(impl.version.split(".")[:2])
-    path = Path(__file__).parent / "deviations" / f"tornado-{major_minor}.toml"
-    return path if path.exists() else None
+    """The expectations file the kit ships for ``impl``'s family (``deviations/tornado.toml``), if any."""
+    from .expectations import shipped
+
+    return shipped(impl.name)
+
+
+def _no_expectations() -> ExpectationSet:
+    from .expectations import ExpectationSet
+
+    return ExpectationSet()
 
 
 def require(impl: Implementation, *parts: str, features: Iterable[str] = ()) -> None:
@@ -173,8 +177,8 @@ class Run:
         self.settings = settings
         self._impl: Implementation | None = None
         self._results: Results | None = None
-        #: check id -> the expectation that applies to this implementation's version
-        self.expectations: dict[str, Expectation] = {}
+        #: the expectations that apply to this implementation's version
+        self.expectations: ExpectationSet = _no_expectations()
         self.expectations_path: str | None = None
         self._loop: LoopThread | None = None
 
@@ -220,12 +224,12 @@ class Run:
         elif path == "none":
             path = None
         try:
-            loaded = expectations_mod.load(path) if path else {}
+            loaded = expectations_mod.load(path) if path else expectations_mod.ExpectationSet()
         except expectations_mod.ExpectationsError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.expectations_path = str(path) if path else None
         # Entries bounded by since/fixed_in cover only some releases of the implementation.
-        self.expectations = {cid: e for cid, e in loaded.items() if e.applies_to(impl.version)}
+        self.expectations = loaded.for_version(impl.version)
         self._results = Results(impl.name, impl.version)
         self._impl = impl
         return self
