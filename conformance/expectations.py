@@ -192,7 +192,8 @@ def _entry(key: str, raw: Any, where: str) -> Expectation:
         raise fail(f'must be a table such as "{key}" = {{ reason = "..." }}')
     unknown = sorted(set(raw) - set(_ALLOWED_KEYS))
     if unknown:
-        hint = "; quote the check id, it contains dots" if "reason" not in raw else ""
+        nested = raw and all(isinstance(v, dict) for v in raw.values())
+        hint = '; quote the check id, it contains dots: [checks."area.check"]' if nested else ""
         raise fail(f"has unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(_ALLOWED_KEYS))}{hint}")
     reason = raw.get("reason")
     if not isinstance(reason, str) or not reason.strip():

@@ -7,7 +7,6 @@ import textwrap
 
 import pytest
 
-from conformance import expectations
 from conformance.outcomes import Outcome
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -203,7 +202,7 @@ def test_report_header_names_the_implementation_and_the_oracles(pytester: pytest
 def test_shipped_tornado_expectations_are_used_unless_none_is_asked(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_checks=GOOD_CHECK)
     result = pytester.runpytest("--impl=tornado", "test_checks.py")
-    result.stdout.fnmatch_lines(["conformance: expectations *deviations*tornado-*.toml (* known deviations)"])
+    result.stdout.fnmatch_lines(["conformance: expectations *deviations*tornado.toml (* known deviations)"])
     result = pytester.runpytest("--impl=tornado", "--expectations=none", "test_checks.py")
     result.stdout.fnmatch_lines(["conformance: expectations none"])
 
@@ -343,6 +342,50 @@ def test_listed_check_that_passes_is_reported_stale(pytester: pytest.Pytester) -
     assert data["unknown_expectations"] == ["coroutines.renamed_long_ago"]
 
 
+PARAMETRISED_CHECK = """
+import pytest
+from conformance import check, Level
+pytestmark = pytest.mark.coroutines
+
+@check("Tornado docs: example", Level.MUST)
+@pytest.mark.parametrize("case", ["code-1", "code-2", "other"])
+def test_family(case):
+    assert case == "other", f"the implementation echoed {case}"
+"""
+
+
+def test_one_expectations_line_covers_the_cases_of_a_glob_and_reports_a_stale_case(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=PARAMETRISED_CHECK)
+    pytester.path.joinpath("exp.toml").write_text(
+        '[checks]\n"coroutines.family" = { cases = ["code-*", "other", "renamed"], reason = "echoes any code", fixed_in = "9" }\n'
+    )
+    result = pytester.runpytest("test_checks.py", "--expectations=exp.toml", "--conformance-json=out.json")
+    result.assert_outcomes(xfailed=2, failed=1)  # "other" passes: stale
+    data = json.loads(pytester.path.joinpath("out.json").read_text())
+    by_id = {t["id"]: t for t in data["tests"]}
+    assert [by_id[f"coroutines.family[{c}]"]["outcome"] for c in ("code-1", "code-2", "other")] == [
+        Outcome.XFAILED,
+        Outcome.XFAILED,
+        Outcome.XPASSED,
+    ]
+    assert by_id["coroutines.family[code-1]"]["expectation"] == "echoes any code"
+    assert by_id["coroutines.family[code-1]"]["fixed_in"] == "9"
+    assert data["unknown_expectations"] == ["coroutines.family[renamed]"]
+
+
+def test_two_expectations_naming_one_check_are_a_usage_error_naming_both(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=PARAMETRISED_CHECK)
+    pytester.path.joinpath("exp.toml").write_text(
+        '[checks]\n"coroutines.family" = { reason = "a" }\n"coroutines.family[code-*]" = { reason = "b" }\n'
+    )
+    result = pytester.runpytest("test_checks.py", "--expectations=exp.toml")
+    _assert_usage_error(
+        result,
+        "ERROR: --expectations=exp.toml:3: 'coroutines.family[[]code-*]' and 'coroutines.family' (line 2) both name "
+        "the check 'coroutines.family[[]code-1]'; narrow one of them*",
+    )
+
+
 def test_missing_part_is_reported_not_provided(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_checks="""
@@ -426,41 +469,6 @@ def test_client_checks_leave_no_unclosed_client_under_warnings_as_errors(pyteste
     # check left open fail an unrelated, later check.
     result = pytester.runpytest("--impl=tornado", "-m", "websocket", "-k", "client_", "-W", "error")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-
-
-def test_expectations_module_reads_a_valid_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "e.toml"
-    path.write_text('[checks."http11.x[a]"]\nreason = " r "\nreference = "RFC 9112 §6.3"\nfixed_in = "6.5"\n')
-    loaded = expectations.load(path)
-    assert loaded["http11.x[a]"].reason == "r" and loaded["http11.x[a]"].line == 1
-
-
-@pytest.mark.parametrize(
-    ("since", "fixed_in", "version", "applies"),
-    [
-        (None, "6.5.3", "6.5.2", True),
-        (None, "6.5.3", "6.5.3", False),
-        (None, "6.5.3", "6.5.10", False),
-        ("6.4.1", None, "6.4.0", False),
-        ("6.4.1", None, "6.4.1", True),
-        (None, "6.6", "6.6.0b1", False),
-        (None, "6.6", "git-main", True),
-    ],
-)
-def test_expectation_bounded_by_release_applies_only_in_its_range(  # type: ignore[no-untyped-def]
-    tmp_path, since, fixed_in, version, applies
-) -> None:
-    bounds = "".join(f'{k} = "{v}"\n' for k, v in (("since", since), ("fixed_in", fixed_in)) if v)
-    path = tmp_path / "e.toml"
-    path.write_text(f'[checks."http11.x"]\nreason = "r"\n{bounds}')
-    assert expectations.load(path)["http11.x"].applies_to(version) is applies
-
-
-def test_expectation_with_a_malformed_release_is_a_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "e.toml"
-    path.write_text('[checks."http11.x"]\nreason = "r"\nfixed_in = "soon"\n')
-    with pytest.raises(expectations.ExpectationsError, match=r"e.toml:1: .*fixed_in = 'soon' is not a version"):
-        expectations.load(path)
 
 
 NON_STRICT_CHECK = """
