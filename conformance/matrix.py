@@ -46,8 +46,10 @@ from pathlib import Path
 from typing import Any
 
 from ._meta import AREAS
+from .outcomes import Outcome, Verdict
 
 __all__ = [
+    "CELLS",
     "VERDICTS",
     "Column",
     "Matrix",
@@ -63,23 +65,42 @@ __all__ = [
 
 PROG = "tornado-conformance-matrix"
 
+#: The page's word (a cell's verdict and CSS class) for each outcome of a results file; a
+#: check missing from a results file is `Outcome.NOT_RUN` there.
+CELLS: dict[Outcome, str] = {
+    Outcome.PASSED: "pass",
+    Outcome.NON_STRICT: "non-strict",
+    Outcome.FAILED: "fail",
+    Outcome.XFAILED: "expected",
+    Outcome.XPASSED: "stale",
+    Outcome.SKIPPED: "skipped",
+    Outcome.NOT_RUN: "not-run",
+}
+PASS, NON_STRICT, FAIL, EXPECTED, STALE, SKIPPED, NOT_RUN = (CELLS[o] for o in CELLS)
+#: A skipped check whose implementation lacks what it needs (``not_provided`` in the record).
+NOT_PROVIDED = "not-provided"
+
 #: Every cell's verdict, in legend order, with what it means.
 VERDICTS: dict[str, str] = {
-    "pass": "the check passed",
-    "non-strict": "the rule's intent was met but not its strict form (e.g. TCP dropped where a close code was due); "
+    PASS: "the check passed",
+    NON_STRICT: "the rule's intent was met but not its strict form (e.g. TCP dropped where a close code was due); "
     "not a failure unless --strict-verdicts",
-    "fail": "the implementation broke the rule (the cell says timeout or protocol when it did not answer in time "
+    FAIL: "the implementation broke the rule (the cell says timeout or protocol when it did not answer in time "
     "or sent what h11 or wsproto could not parse)",
-    "expected": "a known deviation, listed in the expectations file with its reason",
-    "stale": "listed in the expectations file as failing, but passed: the file needs updating",
-    "not-provided": "the implementation lacks the API part or feature the check needs",
-    "skipped": "skipped for another reason (the message says why)",
-    "not-run": "the check is not in this results file (another kit version, or a selection such as -m http11)",
+    EXPECTED: "a known deviation, listed in the expectations file with its reason",
+    STALE: "listed in the expectations file as failing, but passed: the file needs updating",
+    NOT_PROVIDED: "the implementation lacks the API part or feature the check needs",
+    SKIPPED: "skipped for another reason (the message says why)",
+    NOT_RUN: "the check is not in this results file (another kit version, or a selection such as -m http11)",
 }
-_LABELS = {"not-provided": "not provided", "not-run": "not run"}
-_MET = ("pass", "stale")
-_JUDGED = ("pass", "non-strict", "fail", "expected", "stale")
-_OUTCOMES = ("passed", "failed", "non-strict", "skipped", "xfailed", "xpassed")
+_LABELS = {NOT_PROVIDED: "not provided", NOT_RUN: str(Outcome.NOT_RUN)}
+_MET = (PASS, STALE)
+_JUDGED = (PASS, NON_STRICT, FAIL, EXPECTED, STALE)
+#: The outcomes a results file records (not run is the matrix's own).
+_OUTCOMES = tuple(
+    str(o)
+    for o in (Outcome.PASSED, Outcome.FAILED, Outcome.NON_STRICT, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED)
+)
 _MESSAGE_LIMIT = 2000
 _TITLE_LIMIT = 300
 
@@ -137,20 +158,15 @@ def verdict_of(test: dict[str, Any]) -> tuple[str, str]:
         >>> verdict_of({"outcome": "skipped", "not_provided": True})
         ('not-provided', '')
     """
-    outcome = test.get("outcome")
-    if outcome == "passed":
-        return "pass", ""
-    if outcome == "non-strict":
-        return "non-strict", ""
-    if outcome == "failed":
-        return "fail", str(test.get("verdict") or "failed")
-    if outcome == "xfailed":
-        return "expected", ""
-    if outcome == "xpassed":
-        return "stale", ""
-    if outcome == "skipped":
-        return ("not-provided" if test.get("not_provided") else "skipped"), ""
-    raise ValueError(f"unknown outcome {outcome!r}")
+    word = test.get("outcome")
+    if word not in _OUTCOMES:
+        raise ValueError(f"unknown outcome {word!r}")
+    outcome = Outcome(word)
+    if outcome is Outcome.SKIPPED and test.get("not_provided"):
+        return NOT_PROVIDED, ""
+    if outcome is Outcome.FAILED:
+        return FAIL, str(test.get("verdict") or Verdict.FAILED)
+    return CELLS[outcome], ""
 
 
 def load_results(path: str | Path) -> Column:
@@ -317,7 +333,7 @@ class Row:
 
     @property
     def verdicts(self) -> list[str]:
-        return [c.verdict if c is not None else "not-run" for c in self.cells]
+        return [c.verdict if c is not None else NOT_RUN for c in self.cells]
 
 
 @dataclass
@@ -531,6 +547,15 @@ def render(matrix: Matrix, *, title: str = "Tornado conformance matrix", note: s
         "Each cell is the verdict of one check on one implementation; hover over it, or open it, for the message. "
         'See <a href="#legend">the legend</a> and <a href="#percentages">how percentages are counted</a>.</p>'
     )
+    missing = [(c, matrix.scores[ALL_AREAS][k].counts[NOT_RUN]) for k, c in enumerate(matrix.columns)]
+    missing = [(c, count) for c, count in missing if count]
+    if missing:
+        runs = "; ".join(f"{e(c.label)}: {count}" for c, count in missing)
+        add(
+            f'<p class="not-run-count">{sum(count for _, count in missing)} cells are <em>not run</em>: checks '
+            "missing from a results file (recorded by an older kit, or with a selection such as "
+            f'<code class="opt">-m http11</code>). Not judged, so the percentages leave them out. By run: {runs}.</p>'
+        )
 
     add('<h2 id="summary">Conformance per area</h2>')
     add('<table class="summary">')
@@ -591,7 +616,7 @@ def render(matrix: Matrix, *, title: str = "Tornado conformance matrix", note: s
             for row in group.rows:
                 verdicts = row.verdicts
                 uniform = "1" if len(set(verdicts)) == 1 else "0"
-                clean = "1" if all(v == "pass" for v in verdicts) else "0"
+                clean = "1" if all(v == PASS for v in verdicts) else "0"
                 add(
                     f'<tr class="check" data-check="{e(row.id)}" data-area="{e(area)}" data-ref="{ref}" '
                     f'data-uniform="{uniform}" data-clean="{clean}">'
@@ -633,9 +658,7 @@ def _score_cell(score: Score) -> str:
     counts = score.counts
     parts = [f"{score.met} of {score.judged} met" if score.judged else "nothing judged"]
     parts += [
-        f"{counts[v]} {_label(v)}"
-        for v in ("non-strict", "fail", "expected", "not-provided", "skipped", "not-run")
-        if counts[v]
+        f"{counts[v]} {_label(v)}" for v in (NON_STRICT, FAIL, EXPECTED, NOT_PROVIDED, SKIPPED, NOT_RUN) if counts[v]
     ]
     percent = "&ndash;" if score.percent is None else f"{score.percent}%"
     data = f'data-met="{score.met}" data-judged="{score.judged}" data-percent="{"" if score.percent is None else score.percent}"'
@@ -652,12 +675,12 @@ def _group_cell(group: Group, column: int) -> str:
 
 def _cell(entry: Entry | None) -> str:
     if entry is None:
-        return '<td class="v not-run">not run</td>'
+        return f'<td class="v {NOT_RUN}">{_label(NOT_RUN)}</td>'
     label = _label(entry.verdict)
-    if entry.verdict == "fail" and entry.detail != "failed":
+    if entry.verdict == FAIL and entry.detail != Verdict.FAILED:
         label = f"fail: {entry.detail}"
     lines = [entry.message] if entry.message else []
-    if entry.expectation and entry.verdict in ("expected", "stale"):
+    if entry.expectation and entry.verdict in (EXPECTED, STALE):
         lines.append(f"expectation: {entry.expectation}")
     if entry.advisory:
         lines.append(f"advisory: {entry.advisory}")
