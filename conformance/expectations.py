@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._version import version_tuple
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 in tox
@@ -63,19 +65,6 @@ _DEVIATIONS = Path(__file__).parent / "deviations"
 
 class ExpectationsError(Exception):
     """The expectations file is malformed, or two of its entries claim one check (a usage error)."""
-
-
-def version_tuple(version: str) -> tuple[int, ...] | None:
-    """``"6.5.3"`` -> ``(6, 5, 3)``; ``"6.6.0b1"`` -> ``(6, 6, 0)``; None when it has no leading number."""
-    numbers = []
-    for part in version.split("."):
-        match = re.match(r"\d+", part)
-        if match is None:
-            break
-        numbers.append(int(match.group()))
-        if match.end() != len(part):
-            break
-    return tuple(numbers) or None
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -184,6 +173,19 @@ def _lines_of(text: str, key: str) -> list[int]:
     return [text.count("\n", 0, m.start()) + 1 for m in pattern.finditer(text)]
 
 
+def _member_lines(text: str, key_line: int, count: int) -> list[int] | None:
+    """Lines of the ``count`` inline tables of a multi-line array that follows a key's line, if laid out so."""
+    lines = text.splitlines()
+    found: list[int] = []
+    for number in range(key_line + 1, len(lines) + 1):
+        stripped = lines[number - 1].strip()
+        if stripped.startswith("{"):
+            found.append(number)
+        elif stripped and not stripped.startswith("#"):
+            break
+    return found if len(found) == count else None
+
+
 def _entry(key: str, raw: Any, where: str) -> Expectation:
     def fail(what: str) -> ExpectationsError:
         return ExpectationsError(f"--expectations={where}: checks.{key!r} {what}")
@@ -272,6 +274,8 @@ def load(path: str | Path) -> ExpectationSet:
     for key, value in checks.items():
         lines = _lines_of(text, key)
         raws = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and len(lines) == 1:
+            lines = _member_lines(text, lines[0], len(raws)) or lines
         for index, raw in enumerate(raws):
             line = lines[min(index, len(lines) - 1)] if lines else None
             entries.append(_entry(key, raw, f"{path}:{line}" if line else str(path)))

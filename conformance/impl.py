@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from ._version import version_tuple
 from .errors import ImplementationError
-from .expectations import version_tuple
 
 #: The Tornado API parts a Tornado-like module may provide.
 PARTS = (

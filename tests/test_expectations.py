@@ -117,7 +117,7 @@ def test_a_list_of_entries_covers_one_check_differently_in_different_releases(tm
         for v in ("6.4.2", "6.5.0", "6.5.3", "6.5.5")
     }
     assert reasons == {"6.4.2": "before 6.5", "6.5.0": None, "6.5.3": "a regression of 6.5.1", "6.5.5": None}
-    with pytest.raises(ExpectationsError, match=r"e.toml:3: 'http11.plain' and 'http11.plain' \(line 3\) both name"):
+    with pytest.raises(ExpectationsError, match=r"e.toml:5: 'http11.plain' and 'http11.plain' \(line 4\) both name"):
         entries.match("http11.plain")  # unbounded by a release, both entries claim it
 
 
