@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import Level, Violation, check, requires
+from conformance import Level, check, requires
 
 pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent", features=["gen_multi"])]
 
@@ -119,21 +119,17 @@ def test_multi_resolves_random_trees_to_their_structure_or_first_error(impl, iol
     failing = [leaf for leaf in leaves if leaf.fails]
     if failing:
         first = failing[0]
-        if not (how == "raised" and isinstance(what, LeafFailed) and what.args == (first.value,)):
-            raise Violation(
-                f"gen.multi over the tree {tree!r}, whose leaves completed in the order {order!r}, did not raise the "
-                "exception of the first failing child in input order: Tornado documents that multi() raises the "
-                "first exception of its children (and reads 'first' in the order the children were given, not the "
-                "order they failed in).",
-                expected=f"raised LeafFailed({first.value})",
-                observed=f"returned {what!r}" if how == "result" else how if how == "pending" else f"raised {what!r}",
-            )
+        assert how == "raised" and isinstance(what, LeafFailed) and what.args == (first.value,), (
+            f"gen.multi over the tree {tree!r}, whose leaves completed in the order {order!r}, "
+            f"{'returned ' + repr(what) if how == 'result' else how if how == 'pending' else 'raised ' + repr(what)}; "
+            f"expected it to raise LeafFailed({first.value}), the exception of the first failing child in input "
+            "order: Tornado documents that multi() raises the first exception of its children (and Tornado "
+            "reads 'first' in the order the children were given, not the order they failed in)."
+        )
     else:
         expected = _expected(tree)
-        if not (how == "result" and what == expected):
-            raise Violation(
-                f"gen.multi over the tree {tree!r}, whose leaves completed in the order {order!r}, did not give lists "
-                "in input order and dicts with the same keys, at every level of nesting.",
-                expected=f"result {expected!r}",
-                observed=f"{how} {what!r}",
-            )
+        assert how == "result" and what == expected, (
+            f"gen.multi over the tree {tree!r}, whose leaves completed in the order {order!r}, gave {how} "
+            f"{what!r}, expected {expected!r}: lists give lists in input order and dicts give dicts with the "
+            "same keys, at every level of nesting."
+        )

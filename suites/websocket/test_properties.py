@@ -60,17 +60,14 @@ def test_random_message_sequences_echo_back_exactly_and_in_order(impl, server, w
                         echoed.append(await conn.receive_message())
                 except ConnectionClosedError as exc:
                     raise Violation(
-                        f"the implementation ended the connection; sent (message, fragments, pings between): {items!r}",
-                        expected=f"{len(items)} echoes",
-                        observed=f"{len(echoed)} echoes, then {how_it_ended(exc.closed)}",
+                        f"after {len(echoed)} of {len(items)} echoes the implementation ended the connection with "
+                        f"{how_it_ended(exc.closed)}; sent (message, fragments, pings between): {items!r}"
                     ) from None
                 expected = [m for m, _, _ in items]
                 if echoed != expected or [type(m) for m in echoed] != [type(m) for m in expected]:
                     raise Violation(
-                        "the echoes of a sequence of messages (message, fragments, pings between) are not the messages "
-                        "sent, in order and with their types.",
-                        expected=[(describe_message(m), n, p) for m, n, p in items],
-                        observed=[describe_message(m) for m in echoed],
+                        f"sent {[(describe_message(m), n, p) for m, n, p in items]} (message, fragments, pings "
+                        f"between); the echoes were {[describe_message(m) for m in echoed]} (RFC 6455 §5.4, §5.6)."
                     )
 
         run_client(run)
