@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance import not_provided
+from conformance import Violation, not_provided
 from conformance.fixtures.vectors import load
 
 DAY = 86400
@@ -141,9 +141,9 @@ def set_cookie(response: Any, name: str, what: str) -> SetCookie:
     for cookie in set_cookies(response):
         if cookie.name == name:
             return cookie
-    raise AssertionError(
-        f"{what}, but the response ({response.describe()}) carries no Set-Cookie for {name!r} "
-        f"(Set-Cookie headers: {response.header_list('set-cookie')!r})"
+    raise Violation(
+        f"{what}, but the response carries no Set-Cookie for {name!r}.",
+        observed=f"{response.describe()}, Set-Cookie headers {response.header_list('set-cookie')!r}",
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conformance import Level, check, not_provided, requires
+from conformance import Level, Violation, check, not_provided, requires
 
 pytestmark = [pytest.mark.cookies, requires("web", "httpserver")]
 
@@ -97,11 +97,13 @@ async def test_current_user_comes_from_get_current_user_once_per_request(impl, s
     cookie = await _user_cookie(http, srv)
     response = await http.request(srv, "GET", "/whoami", headers=[("Cookie", f"user={cookie}")])
     report = json.loads(response.body) if response.status == 200 else response.describe()
-    assert report == {"user": "ada", "same": True, "calls": 1}, (
-        f"reading self.current_user twice with the signed cookie 'user={cookie}' gave {report} instead of "
-        "{'user': 'ada', 'same': True, 'calls': 1}; Tornado docs (current_user): get_current_user is called "
-        "once per request and cached (it may query a database)."
-    )
+    if report != {"user": "ada", "same": True, "calls": 1}:
+        raise Violation(
+            f"reading self.current_user twice with the signed cookie 'user={cookie}' did not call get_current_user "
+            "once and cache it (it may query a database).",
+            expected={"user": "ada", "same": True, "calls": 1},
+            observed=report,
+        )
 
 
 @check("Tornado docs: tornado.web.authenticated", Level.MUST)
@@ -115,17 +117,22 @@ async def test_authenticated_redirects_to_login_url_with_next(impl, server, http
     srv = _serve(impl, server)
     response = await http.request(srv, method, "/private?tab=1")
     expected = "/login?" + urllib.parse.urlencode({"next": "/private?tab=1"})
-    assert response.status == 302 and response.header("location") == expected, (
-        f"an anonymous {method} /private?tab=1 of an @authenticated method was answered {response.describe()} with "
-        f"Location {response.header('location')!r} instead of 302 to {expected!r}; Tornado docs (authenticated): "
-        "anonymous users are redirected to login_url with a next parameter."
-    )
+    if not (response.status == 302 and response.header("location") == expected):
+        raise Violation(
+            f"an anonymous {method} /private?tab=1 of an @authenticated method was not redirected to login_url with "
+            "a next parameter.",
+            expected=f"302 to {expected!r}",
+            observed=f"{response.describe()} with Location {response.header('location')!r}",
+        )
     cookie = await _user_cookie(http, srv)
     response = await http.request(srv, method, "/private", headers=[("Cookie", f"user={cookie}")])
-    assert response.status == 200, (
-        f"a {method} /private with the signed cookie 'user={cookie}' was answered {response.describe()}; a logged-in "
-        "user reaches an @authenticated method."
-    )
+    if response.status != 200:
+        raise Violation(
+            f"a {method} /private with the signed cookie 'user={cookie}' did not reach the @authenticated method, "
+            "as a logged-in user does.",
+            expected="200",
+            observed=response.describe(),
+        )
 
 
 @check("Tornado docs: tornado.web.authenticated", Level.TORNADO)
@@ -135,11 +142,13 @@ async def test_authenticated_forbids_other_methods(impl, server, http, method):
     lose a request body); any other method of an anonymous user is answered 403."""
     srv = _serve(impl, server)
     response = await http.request(srv, method, "/private", headers=[("Content-Type", "text/plain")], body=b"x")
-    assert response.status == 403, (
-        f"an anonymous {method} /private of an @authenticated method was answered {response.describe()} "
-        f"(Location {response.header('location')!r}) instead of 403; Tornado redirects only GET and HEAD to the "
-        "login page and forbids other methods."
-    )
+    if response.status != 403:
+        raise Violation(
+            f"an anonymous {method} /private of an @authenticated method was not forbidden; Tornado redirects only "
+            "GET and HEAD to the login page.",
+            expected="403 Forbidden",
+            observed=f"{response.describe()} with Location {response.header('location')!r}",
+        )
 
 
 LOGIN_URLS = {
@@ -164,8 +173,10 @@ async def test_authenticated_login_url_forms(impl, server, http, case):
     login_url, expected = LOGIN_URLS[case]
     srv = _serve(impl, server, login_url)
     response = await http.request(srv, "GET", "/private")
-    assert response.status == 302 and response.header("location") == expected(srv), (
-        f"with login_url={login_url!r}, an anonymous GET /private was answered {response.describe()} with Location "
-        f"{response.header('location')!r} instead of 302 to {expected(srv)!r}; Tornado docs (authenticated): a "
-        "login URL with a query is used as-is, and an absolute one gets an absolute next."
-    )
+    if not (response.status == 302 and response.header("location") == expected(srv)):
+        raise Violation(
+            f"with login_url={login_url!r}, an anonymous GET /private was redirected elsewhere: a login URL with a "
+            "query is used as-is, and an absolute one gets an absolute next.",
+            expected=f"302 to {expected(srv)!r}",
+            observed=f"{response.describe()} with Location {response.header('location')!r}",
+        )

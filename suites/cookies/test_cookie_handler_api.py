@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from conformance import Level, check, not_provided, requires
+from conformance import Level, Violation, check, not_provided, requires
 
 from ._support import as_bytes, set_cookie, set_cookies, vector
 
@@ -73,10 +73,13 @@ def _serve_signed(impl: Any, server: Any, settings: dict[str, Any]) -> tuple[Any
 async def _read(http: Any, srv: Any, cookie: str, query: str = "") -> dict[str, Any]:
     __tracebackhide__ = True
     response = await http.request(srv, "GET", f"/read{query}", headers=[("Cookie", f"session={cookie}")])
-    assert response.status == 200, (
-        f"a handler reading the signed cookie 'session={cookie}' answered {response.describe()} (body "
-        f"{response.body[:300]!r}); reading a signed cookie must return a value or None, never fail the request"
-    )
+    if response.status != 200:
+        raise Violation(
+            f"a handler reading the signed cookie 'session={cookie}' failed: reading a signed cookie returns a value "
+            "or None, never fails the request.",
+            expected="200",
+            observed=f"{response.describe()} with body {response.body[:300]!r}",
+        )
     report = json.loads(response.body)
     report["value"] = None if report["hex"] is None else bytes.fromhex(report["hex"])
     return report
@@ -93,20 +96,25 @@ async def test_signed_cookie_from_an_older_key_version_still_validates(impl, ser
     v = vector("v2-key1-ascii")
     srv, setter, getter = _serve_signed(impl, server, {"cookie_secret": v.secret, "key_version": 7})
     report = await _read(http, srv, v.signed, f"?max_age_days={CENTURY}")
-    assert report["value"] == v.value and report["key_version"] == 1, (
-        f"with cookie_secret={{0: ..., 1: ..., 7: ...}} and key_version=7, the cookie 'session={v.signed}' (signed by "
-        f"reference Tornado under key 1) gave {getter}('session', max_age_days={CENTURY}) = {report['value']!r} and "
-        f"key version {report['key_version']!r}, instead of {v.value!r} and 1. Tornado docs (Application settings): "
-        "a key dict exists so that keys can be rotated without invalidating the cookies signed with older keys."
-    )
+    if not (report["value"] == v.value and report["key_version"] == 1):
+        raise Violation(
+            f"with cookie_secret={{0: ..., 1: ..., 7: ...}} and key_version=7, {getter}('session', "
+            f"max_age_days={CENTURY}) did not read the cookie 'session={v.signed}' signed by reference Tornado under "
+            "key 1: a key dict exists so that keys can be rotated without invalidating the cookies signed with older "
+            "keys.",
+            expected=f"{v.value!r} with key version 1",
+            observed=f"{report['value']!r} with key version {report['key_version']!r}",
+        )
     response = await http.request(srv, "GET", "/set")
     issued = set_cookie(response, "session", f"GET /set called {setter}('session', 'ada')").value
     report = await _read(http, srv, issued)
-    assert report["value"] == b"ada" and report["key_version"] == 7, (
-        f"with key_version=7, {setter}('session', 'ada') sent 'session={issued}', read back as "
-        f"{report['value']!r} with key version {report['key_version']!r} instead of b'ada' with key version 7 "
-        "(Tornado docs: key_version sets the version of the signing key)."
-    )
+    if not (report["value"] == b"ada" and report["key_version"] == 7):
+        raise Violation(
+            f"with key_version=7, {setter}('session', 'ada') sent 'session={issued}', which was not signed with key 7 "
+            "(key_version sets the version of the signing key).",
+            expected="b'ada' with key version 7",
+            observed=f"{report['value']!r} with key version {report['key_version']!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.get_signed_cookie (max_age_days)", Level.MUST)
@@ -122,11 +130,13 @@ async def test_get_signed_cookie_honours_max_age_days(impl, server, http, max_ag
     report = await _read(http, srv, v.signed, query)
     expected = None if max_age_days is None else v.value
     called = f"{getter}('session')" if max_age_days is None else f"{getter}('session', max_age_days={max_age_days})"
-    assert report["value"] == expected, (
-        f"the cookie 'session={v.signed}', signed on 2023-11-14, gave {called} = {report['value']!r} instead of "
-        f"{expected!r}; Tornado docs (get_signed_cookie): a signed cookie older than max_age_days (31 by default) "
-        "does not validate, and one younger does."
-    )
+    if report["value"] != expected:
+        raise Violation(
+            f"{called} misjudged the age of the cookie 'session={v.signed}', signed on 2023-11-14: a signed cookie "
+            "older than max_age_days (31 by default) does not validate, and one younger does.",
+            expected=repr(expected),
+            observed=repr(report["value"]),
+        )
 
 
 def _http_date(value: str | None) -> float | None:
@@ -146,11 +156,13 @@ async def test_set_signed_cookie_expires_in_30_days_by_default(impl, server, htt
     response = await http.request(srv, "GET", "/set")
     cookie = set_cookie(response, "session", f"GET /set called {setter}('session', 'ada')")
     expires, date = _http_date(cookie.attributes.get("expires")), _http_date(response.header("date"))
-    assert expires is not None and date is not None and abs(expires - date - 30 * 86400) <= 120, (
-        f"{setter}('session', 'ada') sent 'Set-Cookie: {cookie.header}' with Date {response.header('date')!r}; "
-        "Tornado docs (set_signed_cookie): expires_days defaults to 30, so Expires must lie 30 days after Date "
-        "(a session-only cookie logs users out when the browser closes)."
-    )
+    if not (expires is not None and date is not None and abs(expires - date - 30 * 86400) <= 120):
+        raise Violation(
+            f"{setter}('session', 'ada') did not set the cookie to expire 30 days after Date: expires_days defaults "
+            "to 30 (a session-only cookie logs users out when the browser closes).",
+            expected="Expires 30 days after Date",
+            observed=f"'Set-Cookie: {cookie.header}' with Date {response.header('date')!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.set_cookie", Level.MUST)
@@ -191,11 +203,13 @@ async def test_set_cookie_writes_every_attribute(impl, server, http):
     }
     got = {k: attrs.get(k, "<absent>").lower() if k == "samesite" else attrs.get(k, "<absent>") for k in expected}
     wrong = {k: got[k] for k in expected if got[k] != expected[k]}
-    assert cookie.value == "v" and not wrong, (
-        f"set_cookie('c', 'v', domain='example.test', expires=1700000000, path='/app', max_age=600, httponly=True, "
-        f"secure=True, samesite='Strict') sent 'Set-Cookie: {cookie.header}'; these attributes are wrong: {wrong} "
-        f"(expected {expected}). Tornado docs (set_cookie): each option is written as its cookie attribute."
-    )
+    if not (cookie.value == "v" and not wrong):
+        raise Violation(
+            "set_cookie('c', 'v', domain='example.test', expires=1700000000, path='/app', max_age=600, httponly=True, "
+            f"secure=True, samesite='Strict') did not write each option as its cookie attribute (wrong: {wrong}).",
+            expected=expected,
+            observed=f"Set-Cookie: {cookie.header}",
+        )
 
 
 INJECTION = "; Injected=1"
@@ -225,12 +239,14 @@ async def test_cookie_attribute_injection_is_rejected(impl, server, http, attrib
     srv = server.serve([("/", Set)])
     response = await http.request(srv, "GET", "/")
     injected = [c.header for c in set_cookies(response) if "injected" in c.attributes]
-    assert not injected and response.text.startswith("refused"), (
-        f"set_cookie('c', 'v', {attribute}={kwargs[attribute]!r}) {response.text!r} and the response carries "
-        f"Set-Cookie headers {response.header_list('set-cookie')!r}; an attribute value with ';' must be refused "
-        "(RFC 6265 §4.1.1: attribute values exclude ';', and Tornado's set_cookie raises), or an application that puts user input "
-        "into a cookie attribute lets the user add attributes of their own."
-    )
+    if injected or not response.text.startswith("refused"):
+        raise Violation(
+            f"set_cookie('c', 'v', {attribute}={kwargs[attribute]!r}) did not refuse an attribute value with ';' "
+            "(Tornado's set_cookie raises), so an application that puts user input into a cookie attribute lets the "
+            "user add attributes of their own.",
+            expected="set_cookie raises, no injected attribute",
+            observed=f"{response.text!r}, Set-Cookie headers {response.header_list('set-cookie')!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.clear_cookie", Level.MUST)
@@ -257,11 +273,13 @@ async def test_clear_cookie_expires_it_with_its_path_and_domain(impl, server, ht
         and cookie.attributes.get("path") == "/app"
         and cookie.attributes.get("domain") == "example.test"
     )
-    assert ok, (
-        f"clear_cookie('c', path='/app', domain='example.test') sent 'Set-Cookie: {cookie.header}' with Date "
-        f"{response.header('date')!r}; Tornado docs (clear_cookie): the cookie must be emptied with an Expires in "
-        "the past and the same Path and Domain it was set with, or the browser keeps it."
-    )
+    if not ok:
+        raise Violation(
+            "clear_cookie('c', path='/app', domain='example.test') did not empty the cookie with an Expires in the "
+            "past and the same Path and Domain it was set with, so the browser keeps it.",
+            expected="an empty value, Expires before Date, Path=/app, Domain=example.test",
+            observed=f"'Set-Cookie: {cookie.header}' with Date {response.header('date')!r}",
+        )
 
 
 #: (Cookie header, {name: value get_cookie must return, None when absent}).
@@ -299,8 +317,10 @@ async def test_request_cookies_are_parsed_as_browsers_send_them(impl, server, ht
     query = "names=" + ",".join(expected)
     response = await http.request(srv, "GET", f"/?{query}", headers=[("Cookie", header)])
     got = json.loads(response.body) if response.status == 200 else response.describe()
-    assert got == expected, (
-        f"for the request header 'Cookie: {header}', get_cookie returned {got} instead of {expected}. Tornado 4.4.2 "
-        "release notes: Tornado parses cookies as browsers do (httputil.parse_cookie); a parser that splits "
-        "elsewhere lets a value set by a third-party script forge another cookie, such as _xsrf."
-    )
+    if got != expected:
+        raise Violation(
+            f"get_cookie did not parse the request header 'Cookie: {header}' as browsers do: a parser that splits "
+            "elsewhere lets a value set by a third-party script forge another cookie, such as _xsrf.",
+            expected=expected,
+            observed=got,
+        )

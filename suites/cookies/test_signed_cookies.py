@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conformance import Level, check, not_provided, requires
+from conformance import Level, Violation, check, not_provided, requires
 
 pytestmark = [pytest.mark.cookies, requires("web", "httpserver")]
 
@@ -77,21 +77,23 @@ def _cookie_from(response: Any, name: str, setter: str) -> str:
         key, sep, value = pair.partition("=")
         if sep and key.strip() == name:
             return value.strip()
-    raise AssertionError(
-        f"the handler called {setter}({name!r}, ...) but the response ({response.describe()}) carries no "
-        f"Set-Cookie for {name!r} (Set-Cookie headers: {response.header_list('set-cookie')!r}); "
-        f"{setter} must send the signed value to the client in a Set-Cookie header"
+    raise Violation(
+        f"the handler called {setter}({name!r}, ...) but the response carries no Set-Cookie for {name!r}: "
+        f"{setter} sends the signed value to the client in a Set-Cookie header.",
+        observed=f"{response.describe()}, Set-Cookie headers {response.header_list('set-cookie')!r}",
     )
 
 
 def _read_result(response: Any, getter: str, cookie: str) -> bytes | None:
     """What the read handler reported: the value getter returned, or None."""
     __tracebackhide__ = True
-    assert response.status == 200, (
-        f"the handler that calls {getter} answered {response.describe()} (body {response.body[:300]!r}) to a "
-        f"request carrying 'Cookie: {cookie}'; {getter} must return None for a cookie that does not "
-        "validate, never raise (Tornado docs: RequestHandler.get_signed_cookie)"
-    )
+    if response.status != 200:
+        raise Violation(
+            f"the handler that calls {getter} failed on a request carrying 'Cookie: {cookie}': {getter} returns "
+            "None for a cookie that does not validate, never raises (Tornado docs: RequestHandler.get_signed_cookie).",
+            expected="200",
+            observed=f"{response.describe()} with body {response.body[:300]!r}",
+        )
     report = json.loads(response.body)
     return bytes.fromhex(report["hex"]) if report["found"] else None
 
@@ -114,11 +116,13 @@ async def test_signed_cookie_round_trips_over_the_wire(impl, server, http):
     response = await http.request(srv, "GET", "/read", headers=[("Cookie", f"session={cookie}")])
     got = _read_result(response, getter, f"session={cookie}")
     expected = VALUE.encode("utf-8")
-    assert got == expected, (
-        f"{setter}('session', {VALUE!r}) sent 'session={cookie}'; the next request returned exactly that cookie "
-        f"value (as a browser does, RFC 6265 §5.4) and {getter}('session') gave {got!r} instead of {expected!r}. "
-        f"Tornado docs (RequestHandler.set_signed_cookie): a cookie set with {setter} is read back with {getter}."
-    )
+    if got != expected:
+        raise Violation(
+            f"{setter}('session', {VALUE!r}) sent 'session={cookie}', and the next request returned exactly that "
+            f"cookie value (as a browser does, RFC 6265 §5.4), yet {getter}('session') did not read it back.",
+            expected=repr(expected),
+            observed=repr(got),
+        )
 
 
 def _layout(raw: str) -> dict[str, tuple[int, int]] | None:
@@ -186,12 +190,14 @@ async def test_tampered_signed_cookie_is_rejected(impl, server, http, where):
     sent = f'"{tampered}"' if quoted else tampered
     response = await http.request(srv, "GET", "/read", headers=[("Cookie", f"session={sent}")])
     got = _read_result(response, getter, f"session={sent}")
-    assert got is None, (
-        f"{setter}('session', {VALUE!r}) sent 'session={cookie}'; the request returned it with character "
-        f"{index} ({where}) changed from {raw[index]!r} to {tampered[index]!r}, and {getter}('session') "
-        f"accepted the forgery, returning {got!r}. Tornado docs (security guide): if the signature doesn't "
-        f"match, {getter} returns None, so a client cannot alter a signed cookie."
-    )
+    if got is not None:
+        raise Violation(
+            f"{setter}('session', {VALUE!r}) sent 'session={cookie}'; the request returned it with character "
+            f"{index} ({where}) changed from {raw[index]!r} to {tampered[index]!r}, and {getter}('session') "
+            "accepted the forgery: a client cannot alter a signed cookie.",
+            expected="None",
+            observed=repr(got),
+        )
     unhandled = server.log.unhandled_exceptions()
     assert not unhandled, (
         f"{getter} returned None for the tampered cookie but the implementation logged an unhandled "
@@ -210,8 +216,11 @@ async def test_signed_cookie_is_rejected_under_another_name(impl, server, http):
     cookie = await _signed_session_cookie(http, srv, setter)
     response = await http.request(srv, "GET", "/read?name=sessionid", headers=[("Cookie", f"sessionid={cookie}")])
     got = _read_result(response, getter, f"sessionid={cookie}")
-    assert got is None, (
-        f"{setter}('session', {VALUE!r}) sent 'session={cookie}'; the client returned the same value as cookie "
-        f"'sessionid' and {getter}('sessionid') accepted it, returning {got!r}. A signed value must be bound to "
-        "its name (Tornado 3.2.1 security fix), or a value issued for one cookie can be replayed as another."
-    )
+    if got is not None:
+        raise Violation(
+            f"{setter}('session', {VALUE!r}) sent 'session={cookie}'; the client returned the same value as cookie "
+            f"'sessionid' and {getter}('sessionid') accepted it: a signed value is bound to its name, or a value "
+            "issued for one cookie can be replayed as another.",
+            expected="None",
+            observed=repr(got),
+        )

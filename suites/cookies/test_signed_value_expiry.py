@@ -15,7 +15,7 @@ import inspect
 
 import pytest
 
-from conformance import Level, check, not_provided, requires
+from conformance import Level, Violation, check, not_provided, requires
 
 pytestmark = [pytest.mark.cookies, requires("web", features=("signed_cookies",))]
 
@@ -47,16 +47,20 @@ def test_expired_signed_value_is_rejected(impl):
     _require_clock(web)
     signed = web.create_signed_value(SECRET, "session", "ada", clock=lambda: SIGNED_AT)
     fresh = web.decode_signed_value(SECRET, "session", signed, max_age_days=1, clock=lambda: SIGNED_AT + 3600)
-    assert fresh == b"ada", (
-        f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}, and "
-        f"decode_signed_value(secret, 'session', that, max_age_days=1) one hour later returned {fresh!r} "
-        "instead of b'ada': a value younger than max_age_days must validate (the expired case below would "
-        "prove nothing otherwise)"
-    )
+    if fresh != b"ada":
+        raise Violation(
+            f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}, which "
+            "decode_signed_value(secret, 'session', that, max_age_days=1) did not validate one hour later: a value "
+            "younger than max_age_days validates (the expired case below would prove nothing otherwise).",
+            expected="b'ada'",
+            observed=repr(fresh),
+        )
     expired = web.decode_signed_value(SECRET, "session", signed, max_age_days=1, clock=lambda: SIGNED_AT + 2 * DAY)
-    assert expired is None, (
-        f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}; "
-        f"decode_signed_value(secret, 'session', that, max_age_days=1) two days later returned {expired!r} "
-        "instead of None. Tornado docs (security guide): a signed value that is older than max_age_days "
-        "does not validate, or a stolen cookie stays valid forever."
-    )
+    if expired is not None:
+        raise Violation(
+            f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}, which "
+            "decode_signed_value(secret, 'session', that, max_age_days=1) still validated two days later: a "
+            "signed value older than max_age_days does not validate, or a stolen cookie stays valid forever.",
+            expected="None",
+            observed=repr(expired),
+        )

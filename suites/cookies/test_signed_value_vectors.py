@@ -31,7 +31,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 from ._support import DAY, Vector, as_bytes, decode, signing_functions, vector, vectors
 
@@ -58,12 +58,13 @@ def test_reference_signed_values_decode_to_their_values(impl):
         got, error = decode(decode_fn, v.secret, v.name, v.signed, clock=lambda v=v: v.clock)
         if error or as_bytes(got) != v.value:
             wrong.append(f"{v.describe()}: {v.signed!r} decoded to {error or repr(got)}")
-    assert not wrong, (
-        f"decode_signed_value(secret, name, value, clock=<signing time>) did not return the payload of "
-        f"{len(wrong)} of the {len(vectors())} values reference Tornado signed:\n{_mismatches(wrong)}\n"
-        "Tornado docs (get_signed_cookie): both signed-value versions validate by default, so cookies issued "
-        "by Tornado must stay valid in a Tornado-compatible implementation."
-    )
+    if wrong:
+        raise Violation(
+            f"decode_signed_value(secret, name, value, clock=<signing time>) did not return the payload of "
+            f"{len(wrong)} of the {len(vectors())} values reference Tornado signed: both signed-value versions "
+            "validate by default, so cookies issued by Tornado stay valid in a Tornado-compatible implementation.",
+            observed=f"\n{_mismatches(wrong)}",
+        )
 
 
 @check("Tornado 3.2.1 release notes: signed-value format", Level.TORNADO)
@@ -87,12 +88,13 @@ def test_signed_values_are_byte_identical_to_reference_for_the_same_clock(impl):
             continue
         if as_bytes(got) != v.signed.encode("ascii"):
             wrong.append(f"{v.describe()}: signed as {got!r}, Tornado signed {v.signed!r}")
-    assert not wrong, (
-        f"create_signed_value(secret, name, value, version=..., clock=..., key_version=...) differs from reference "
-        f"Tornado for {len(wrong)} of {len(vectors())} golden vectors:\n{_mismatches(wrong)}\n"
-        "Tornado's signed-value formats (3.2.1 release notes) fix every byte; a value signed differently does not "
-        "validate in Tornado, so users are logged out when an application moves back."
-    )
+    if wrong:
+        raise Violation(
+            f"create_signed_value(secret, name, value, version=..., clock=..., key_version=...) differs from reference "
+            f"Tornado for {len(wrong)} of {len(vectors())} golden vectors: the formats fix every byte, and a value "
+            "signed differently does not validate in Tornado, so users are logged out when an application moves back.",
+            observed=f"\n{_mismatches(wrong)}",
+        )
 
 
 @dataclass(frozen=True)
@@ -181,11 +183,14 @@ def test_signed_value_is_rejected(impl, case):
     signed = forgery.tamper(v.signed) if forgery.tamper else v.signed
     got, error = decode(decode_fn, secret, name, signed, **kwargs)
     shown = ", ".join(f"{k}={'<clock>' if k == 'clock' else repr(val)}" for k, val in kwargs.items())
-    assert not error and got is None, (
-        f"decode_signed_value(secret, {name!r}, {signed!r}, {shown}) {error or f'returned {got!r}'} for "
-        f"{v.describe()} {forgery.why}; it must return None (Tornado docs, security guide: a signed value that "
-        "does not validate reads as if the cookie were not set, and it is client input, so never an exception)."
-    )
+    if error or got is not None:
+        raise Violation(
+            f"decode_signed_value(secret, {name!r}, {signed!r}, {shown}) did not reject {v.describe()} "
+            f"{forgery.why}: a signed value that does not validate reads as if the cookie were not set, and it is "
+            "client input, so never an exception.",
+            expected="None",
+            observed=error or f"returned {got!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.get_signed_cookie (max_age_days)", Level.TORNADO)
@@ -198,11 +203,14 @@ def test_signed_value_exactly_max_age_days_old_still_validates(impl, vid):
     v = vector(vid)
     _, decode_fn = signing_functions(impl.part("web"), "clock", "max_age_days")
     got, error = decode(decode_fn, v.secret, v.name, v.signed, max_age_days=1, clock=lambda: v.clock + DAY)
-    assert not error and as_bytes(got) == v.value, (
-        f"decode_signed_value(secret, 'session', {v.signed!r}, max_age_days=1) exactly one day after signing "
-        f"{error or f'returned {got!r}'} instead of {v.value!r}; Tornado treats a value as expired only once it "
-        "is older than max_age_days (an off-by-one here expires every session a second early)."
-    )
+    if error or as_bytes(got) != v.value:
+        raise Violation(
+            f"decode_signed_value(secret, 'session', {v.signed!r}, max_age_days=1) exactly one day after signing "
+            "treated the value as expired; Tornado does so only once it is older than max_age_days (an off-by-one "
+            "here expires every session a second early).",
+            expected=repr(v.value),
+            observed=error or f"returned {got!r}",
+        )
 
 
 def _flip(char: str) -> str:
@@ -228,11 +236,13 @@ def test_every_single_byte_substitution_of_a_reference_value_is_rejected(impl, v
         got, error = decode(decode_fn, v.secret, v.name, tampered, clock=lambda: v.clock)
         if error or got is not None:
             accepted.append(f"byte {index} {char!r} -> {_flip(char)!r}: {tampered!r} {error or f'returned {got!r}'}")
-    assert not accepted, (
-        f"{v.describe()} is {v.signed!r}; {len(accepted)} of its {len(v.signed)} single-byte substitutions did not "
-        f"decode to None:\n{_mismatches(accepted[:12])}\nTornado docs (security guide): a value whose signature "
-        "does not match reads as if the cookie were not set; every byte is covered by the HMAC."
-    )
+    if accepted:
+        raise Violation(
+            f"{len(accepted)} of the {len(v.signed)} single-byte substitutions of {v.describe()} ({v.signed!r}) did "
+            "not decode to None: a value whose signature does not match reads as if the cookie were not set; every "
+            "byte is covered by the HMAC.",
+            observed=f"\n{_mismatches(accepted[:12])}",
+        )
 
 
 NAMES = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=1, max_size=16)

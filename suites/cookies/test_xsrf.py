@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 pytestmark = [pytest.mark.cookies, requires("web", "httpserver", features=("xsrf",))]
 
@@ -53,10 +53,10 @@ async def _xsrf_cookie(http: Any, srv: Any) -> str:
         key, sep, value = header.split(";", 1)[0].partition("=")
         if sep and key.strip() == "_xsrf":
             return value.strip()
-    raise AssertionError(
-        f"GET /page read self.xsrf_token with xsrf_cookies=True, but the response ({response.describe()}) sets no "
-        f"'_xsrf' cookie (Set-Cookie headers: {response.header_list('set-cookie')!r}); Tornado docs "
-        "(RequestHandler.xsrf_token): using it sets the _xsrf cookie"
+    raise Violation(
+        "GET /page read self.xsrf_token with xsrf_cookies=True, but the response sets no '_xsrf' cookie; Tornado docs "
+        "(RequestHandler.xsrf_token): using it sets the _xsrf cookie.",
+        observed=f"{response.describe()}, Set-Cookie headers {response.header_list('set-cookie')!r}",
     )
 
 
@@ -80,11 +80,13 @@ async def test_xsrf_post_without_token_is_forbidden(impl, server, http, cookie):
         headers.append(("Cookie", f"_xsrf={value}"))
         sent = f"'Cookie: _xsrf={value}' but no token"
     response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
-    assert response.status == 403, (
-        f"with xsrf_cookies=True, a POST carrying {sent} was answered {response.describe()} "
-        f"(body {response.body[:200]!r}) instead of 403 Forbidden; Tornado docs (security guide): the "
-        "application rejects every POST that does not contain a correct _xsrf value"
-    )
+    if response.status != 403:
+        raise Violation(
+            f"with xsrf_cookies=True, a POST carrying {sent} was not rejected: every POST without a correct _xsrf "
+            "value is.",
+            expected="403 Forbidden",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.check_xsrf_cookie", Level.MUST)
@@ -98,12 +100,13 @@ async def test_xsrf_post_with_token_header_is_accepted(impl, server, http):
     token = _unquoted(value)
     headers = [*FORM, ("Cookie", f"_xsrf={value}"), ("X-XSRFToken", token)]
     response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
-    assert response.status == 200 and response.body == b"accepted", (
-        f"with xsrf_cookies=True, a POST carrying 'Cookie: _xsrf={value}' and 'X-XSRFToken: {token}' (the "
-        f"cookie's own value) was answered {response.describe()} (body {response.body[:200]!r}) instead of "
-        "200 'accepted'; Tornado docs (RequestHandler.check_xsrf_cookie): the token may be sent in the "
-        "X-XSRFToken header"
-    )
+    if not (response.status == 200 and response.body == b"accepted"):
+        raise Violation(
+            f"with xsrf_cookies=True, a POST carrying 'Cookie: _xsrf={value}' and 'X-XSRFToken: {token}' (the "
+            "cookie's own value) was refused: the token may be sent in the X-XSRFToken header.",
+            expected="200 with b'accepted'",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 @check("Tornado 1.1.1 release notes: XSRF security fix", Level.MUST)
@@ -119,12 +122,15 @@ async def test_xsrf_x_requested_with_is_not_an_exemption(impl, server, http):
     value = await _xsrf_cookie(http, srv)
     headers = [*FORM, ("Cookie", f"_xsrf={value}"), ("X-Requested-With", "XMLHttpRequest")]
     response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
-    assert response.status == 403, (
-        f"with xsrf_cookies=True, a POST carrying 'Cookie: _xsrf={value}' and 'X-Requested-With: XMLHttpRequest' "
-        f"but no token was answered {response.describe()} (body {response.body[:200]!r}) instead of 403 "
-        "Forbidden; the X-Requested-With exemption was removed as insecure in Tornado 1.1.1 (browser plugins "
-        "combined with redirects could forge that header cross-site), so only a correct _xsrf value lets a POST through"
-    )
+    if response.status != 403:
+        raise Violation(
+            f"with xsrf_cookies=True, a POST carrying 'Cookie: _xsrf={value}' and 'X-Requested-With: XMLHttpRequest' "
+            "but no token was not rejected: the X-Requested-With exemption was removed as insecure (browser plugins "
+            "combined with redirects could forge that header cross-site), so only a correct _xsrf value lets a POST "
+            "through.",
+            expected="403 Forbidden",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 async def _page(http: Any, srv: Any, cookie: str | None = None, path: str = "/page") -> tuple[str | None, str]:
@@ -176,11 +182,13 @@ async def test_xsrf_unsafe_methods_without_token_are_forbidden(impl, server, htt
     srv = _serve_tokens(impl, server)
     cookie, _ = await _page(http, srv)
     response = await http.request(srv, method, "/submit", headers=[*FORM, ("Cookie", f"_xsrf={cookie}")], body=BODY)
-    assert response.status == 403, (
-        f"with xsrf_cookies=True, a {method} carrying 'Cookie: _xsrf={cookie}' but no token was answered "
-        f"{response.describe()} (body {response.body[:200]!r}) instead of 403; Tornado docs (security guide): "
-        "every state-changing request needs the token, not only POST."
-    )
+    if response.status != 403:
+        raise Violation(
+            f"with xsrf_cookies=True, a {method} carrying 'Cookie: _xsrf={cookie}' but no token was not rejected: "
+            "every state-changing request needs the token, not only POST.",
+            expected="403 Forbidden",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 @check("Tornado docs: guide/security, Cross-site request forgery protection", Level.TORNADO)
@@ -191,11 +199,14 @@ async def test_xsrf_safe_methods_are_exempt(impl, server, http, method):
     GET, HEAD or OPTIONS with neither cookie nor token reaches the handler."""
     srv = _serve_tokens(impl, server)
     response = await http.request(srv, method, "/submit")
-    assert response.status == 200, (
-        f"with xsrf_cookies=True, a {method} without an _xsrf cookie or token was answered {response.describe()} "
-        f"(body {response.body[:200]!r}) instead of reaching the handler (200); Tornado exempts GET, HEAD and "
-        "OPTIONS from the XSRF check (safe methods must not change state, and a link or preflight has no token)."
-    )
+    if response.status != 200:
+        raise Violation(
+            f"with xsrf_cookies=True, a {method} without an _xsrf cookie or token did not reach the handler; Tornado "
+            "exempts GET, HEAD and OPTIONS from the XSRF check (safe methods must not change state, and a link or "
+            "preflight has no token).",
+            expected="200",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 TOKEN_PLACES = {
@@ -216,12 +227,14 @@ async def test_xsrf_token_is_accepted_from(impl, server, http, place):
     cookie, token = await _page(http, srv)
     headers, body = TOKEN_PLACES[place](token)
     response = await http.request(srv, "POST", "/submit", headers=[*headers, ("Cookie", f"_xsrf={cookie}")], body=body)
-    assert response.status == 200 and response.body == b"accepted", (
-        f"with xsrf_cookies=True, a POST with 'Cookie: _xsrf={cookie}' and the page's token {token!r} in the "
-        f"{place} (headers {headers!r}, body {body!r}) was answered {response.describe()} (body "
-        f"{response.body[:200]!r}) instead of 200 'accepted'; Tornado docs (check_xsrf_cookie): the token may "
-        "arrive as the _xsrf form field or in the X-XSRFToken or X-CSRFToken header."
-    )
+    if not (response.status == 200 and response.body == b"accepted"):
+        raise Violation(
+            f"with xsrf_cookies=True, a POST with 'Cookie: _xsrf={cookie}' and the page's token {token!r} in the "
+            f"{place} (headers {headers!r}, body {body!r}) was refused: the token may arrive as the _xsrf form "
+            "field or in the X-XSRFToken or X-CSRFToken header.",
+            expected="200 with b'accepted'",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.check_xsrf_cookie", Level.MUST)
@@ -241,11 +254,13 @@ async def test_xsrf_wrong_token_is_forbidden(impl, server, http, wrong):
     }[wrong]
     headers = [*FORM, ("Cookie", f"_xsrf={sent_cookie}"), ("X-XSRFToken", sent_token)]
     response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
-    assert response.status == 403, (
-        f"with xsrf_cookies=True, a POST with 'Cookie: _xsrf={sent_cookie}' and 'X-XSRFToken: {sent_token}' "
-        f"({wrong}) was answered {response.describe()} instead of 403; Tornado docs (check_xsrf_cookie): a token "
-        "that does not match the cookie is rejected as a potential forgery."
-    )
+    if response.status != 403:
+        raise Violation(
+            f"with xsrf_cookies=True, a POST with 'Cookie: _xsrf={sent_cookie}' and 'X-XSRFToken: {sent_token}' "
+            f"({wrong}) was not rejected: a token that does not match the cookie is a potential forgery.",
+            expected="403 Forbidden",
+            observed=response.describe(),
+        )
 
 
 @check("Tornado docs: RequestHandler.xsrf_token", Level.MUST)
@@ -258,18 +273,24 @@ async def test_xsrf_v2_tokens_are_masked_differently_on_every_request(impl, serv
     cookie, first = await _page(http, srv)
     _, second = await _page(http, srv, cookie)
     _, third = await _page(http, srv, cookie)
-    assert len({first, second, third}) == 3, (
-        f"three pages rendered for the cookie '_xsrf={cookie}' showed the tokens {first!r}, {second!r}, {third!r}; "
-        "Tornado docs (xsrf_token, 3.2.2): a random mask is applied on every request, so a secret repeated in "
-        "compressed pages cannot be recovered by a BREACH attack."
-    )
+    if len({first, second, third}) != 3:
+        raise Violation(
+            f"three pages rendered for the cookie '_xsrf={cookie}' did not show three different tokens: a random "
+            "mask is applied on every request, so a secret repeated in compressed pages cannot be recovered by a "
+            "BREACH attack.",
+            expected="three different tokens",
+            observed=f"{first!r}, {second!r}, {third!r}",
+        )
     for token in (first, second, third):
         headers = [*FORM, ("Cookie", f"_xsrf={cookie}"), ("X-XSRFToken", token)]
         response = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
-        assert response.status == 200, (
-            f"the masked token {token!r}, shown on a page for 'Cookie: _xsrf={cookie}', was refused with "
-            f"{response.describe()}; every masking of the cookie's token must verify."
-        )
+        if response.status != 200:
+            raise Violation(
+                f"the masked token {token!r}, shown on a page for 'Cookie: _xsrf={cookie}', was refused: every "
+                "masking of the cookie's token verifies.",
+                expected="200",
+                observed=response.describe(),
+            )
 
 
 @check("Tornado docs: RequestHandler.check_xsrf_cookie (version 1)", Level.MUST)
@@ -286,10 +307,13 @@ async def test_xsrf_v1_cookie_and_tokens_are_still_accepted(impl, server, http):
     for token in (cookie, masked):
         headers = [*FORM, ("Cookie", f"_xsrf={cookie}"), ("X-XSRFToken", token)]
         response = await http.request(v2, "POST", "/submit", headers=headers, body=BODY)
-        assert response.status == 200, (
-            f"a POST with the version 1 cookie '_xsrf={cookie}' and the token {token!r} was answered "
-            f"{response.describe()} instead of 200; Tornado docs (check_xsrf_cookie): both versions are supported."
-        )
+        if response.status != 200:
+            raise Violation(
+                f"a POST with the version 1 cookie '_xsrf={cookie}' and the token {token!r} was refused: both "
+                "versions are supported.",
+                expected="200",
+                observed=response.describe(),
+            )
 
 
 SETTINGS = {
@@ -330,10 +354,12 @@ async def test_xsrf_cookie_settings_are_honoured(impl, server, http, setting):
         posted = await http.request(srv, "POST", "/submit", headers=headers, body=BODY)
         if posted.status != 200:
             problem = f"a POST with that cookie and the page's token was answered {posted.describe()}"
-    assert problem is None, (
-        f"with {settings}, {problem} (Set-Cookie headers: {response.header_list('set-cookie')!r}); Tornado docs "
-        "(Application settings): xsrf_cookie_version, xsrf_cookie_name and xsrf_cookie_kwargs shape the XSRF cookie."
-    )
+    if problem is not None:
+        raise Violation(
+            f"with {settings}, {problem}: xsrf_cookie_version, xsrf_cookie_name and xsrf_cookie_kwargs shape the "
+            "XSRF cookie.",
+            observed=f"Set-Cookie headers {response.header_list('set-cookie')!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.xsrf_form_html", Level.MUST)
@@ -349,10 +375,12 @@ async def test_xsrf_form_html_is_a_hidden_input_carrying_the_token(impl, server,
         (c.split(";", 1)[0].partition("=")[2] for c in response.header_list("set-cookie") if c.startswith("_xsrf=")),
         None,
     )
-    assert match and cookie, (
-        f"xsrf_form_html() gave {response.text!r} (cookies {response.header_list('set-cookie')!r}); Tornado docs: "
-        'it is \'<input type="hidden" name="_xsrf" value="TOKEN"/>\' and sets the _xsrf cookie.'
-    )
+    if not (match and cookie):
+        raise Violation(
+            "xsrf_form_html() is not a hidden input carrying the token, or did not set the _xsrf cookie.",
+            expected='<input type="hidden" name="_xsrf" value="TOKEN"/>, and an _xsrf cookie',
+            observed=f"{response.text!r}, cookies {response.header_list('set-cookie')!r}",
+        )
     body = b"_xsrf=" + html.unescape(match.group(1)).encode()
     posted = await http.request(
         srv,
@@ -361,10 +389,13 @@ async def test_xsrf_form_html_is_a_hidden_input_carrying_the_token(impl, server,
         headers=[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", f"_xsrf={cookie}")],
         body=body,
     )
-    assert posted.status == 200, (
-        f"the form field from xsrf_form_html() ({body!r}) with 'Cookie: _xsrf={cookie}' was refused with "
-        f"{posted.describe()}; the form it renders must pass the XSRF check."
-    )
+    if posted.status != 200:
+        raise Violation(
+            f"the form field from xsrf_form_html() ({body!r}) with 'Cookie: _xsrf={cookie}' did not pass the XSRF "
+            "check.",
+            expected="200",
+            observed=posted.describe(),
+        )
 
 
 @check("Tornado docs: RequestHandler.check_xsrf_cookie", Level.MUST)
@@ -384,7 +415,10 @@ async def test_check_xsrf_cookie_override_is_honoured(impl, server, http):
 
     srv = _serve_tokens(impl, server, api=Api)
     response = await http.request(srv, "POST", "/api", headers=FORM, body=BODY)
-    assert response.status == 200 and response.body == b"accepted", (
-        f"a handler overriding check_xsrf_cookie to accept everything answered a tokenless POST with "
-        f"{response.describe()} (body {response.body[:200]!r}); Tornado calls the handler's own check_xsrf_cookie."
-    )
+    if not (response.status == 200 and response.body == b"accepted"):
+        raise Violation(
+            "a handler overriding check_xsrf_cookie to accept everything refused a tokenless POST: Tornado calls the "
+            "handler's own check_xsrf_cookie.",
+            expected="200 with b'accepted'",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )

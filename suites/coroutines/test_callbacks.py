@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 pytestmark = [pytest.mark.coroutines, requires("ioloop", "concurrent")]
 
@@ -50,11 +50,14 @@ def test_add_callback_runs_callbacks_in_fifo_order(impl, ioloop):
         "the callback on the next I/O loop iteration, so the code that scheduled it finishes first."
     )
     expected = list(range(_CALLBACKS))
-    assert ran == expected, (
-        f"{_CALLBACKS} callbacks added with IOLoop.add_callback from the loop thread ran in the order {ran!r}, "
-        f"expected the order they were added, {expected!r}: Tornado runs callbacks first in, first out, and "
-        "code that splits work into successive add_callback steps relies on it."
-    )
+    if ran != expected:
+        raise Violation(
+            f"{_CALLBACKS} callbacks added with IOLoop.add_callback from the loop thread did not run in the order "
+            "they were added: Tornado runs callbacks first in, first out, and code that splits work into successive "
+            "add_callback steps relies on it.",
+            expected=expected,
+            observed=ran,
+        )
     assert threads == {loop_thread}, (
         "callbacks added with IOLoop.add_callback ran on a thread other than the loop's: the callback must run "
         "on the IOLoop's own thread."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent")]
 
@@ -54,12 +54,14 @@ def test_coroutine_runs_synchronously_until_first_yield(impl, ioloop):
         "functions with this decorator return a Future, which callers may pass to add_future or yield."
     )
     expected = ["body runs up to its first yield", "call returned", "body resumed with x"]
-    assert trace == expected, (
-        f"a @gen.coroutine function ran in the order {trace!r}, expected {expected!r}: Tornado starts a "
-        "decorated coroutine as soon as it is called and runs it synchronously up to its first yield, "
-        "so its first side effects happen before the call returns (the guide: decorated coroutines "
-        "start running as soon as they are called, unlike native ones)."
-    )
+    if trace != expected:
+        raise Violation(
+            "a @gen.coroutine function did not run synchronously up to its first yield when called, so its first "
+            "side effects did not happen before the call returned (the guide: decorated coroutines start running "
+            "as soon as they are called, unlike native ones).",
+            expected=expected,
+            observed=trace,
+        )
     assert not facts["done_at_return"], (
         "the Future returned by a @gen.coroutine function paused at a yield on an unresolved Future was "
         "already done when the call returned; it must stay pending until the coroutine finishes."
@@ -109,11 +111,14 @@ def test_coroutine_result_reaches_caller(impl, ioloop, nesting):
         if nesting == "native-awaits-decorated"
         else ("a @gen.coroutine", "a native coroutine")
     )
-    assert result == 42, (
-        f"{caller} awaiting {callee} that returns 42 after suspending once received {result!r}, expected 42: "
-        "the value a coroutine returns must be the result its caller gets, whichever of the native and "
-        "decorated forms each side uses (Tornado coroutines guide, 'Native vs decorated coroutines')."
-    )
+    if result != 42:
+        raise Violation(
+            f"{caller} awaiting {callee} that returns 42 after suspending once did not get that value: the value a "
+            "coroutine returns is the result its caller gets, whichever of the native and decorated forms each side "
+            "uses.",
+            expected=42,
+            observed=repr(result),
+        )
 
 
 class OperationFailed(Exception):
@@ -199,8 +204,10 @@ def test_yielding_moment_lets_the_loop_run_pending_callbacks(impl, ioloop, yield
 
     trace = ioloop.call(scenario)
     expected = ["callback added before the yield", "coroutine resumed"]
-    assert trace == expected, (
-        f"a @gen.coroutine that added a callback and then yielded {yielded} ran in the order {trace!r}, "
-        f"expected {expected!r}: yielding gen.moment (or None) lets the IOLoop run for one iteration, so the "
-        "callbacks already pending run before the coroutine resumes."
-    )
+    if trace != expected:
+        raise Violation(
+            f"a @gen.coroutine that added a callback and then yielded {yielded} resumed before the pending callback "
+            "ran: yielding gen.moment (or None) lets the IOLoop run for one iteration.",
+            expected=expected,
+            observed=trace,
+        )

@@ -12,7 +12,7 @@ from concurrent import futures
 
 import pytest
 
-from conformance import Level, check, not_provided, requires
+from conformance import Level, Violation, check, not_provided, requires
 from conformance.report import NOT_PROVIDED
 
 pytestmark = [pytest.mark.coroutines, requires("concurrent", "ioloop")]
@@ -37,11 +37,14 @@ def test_future_add_done_callback_runs_immediately_on_done_future(impl, ioloop):
         return list(calls)
 
     calls = ioloop.call(scenario)
-    assert calls == [(True, "the result")], (
-        f"future_add_done_callback on a Future that was already done invoked the callback {len(calls)} time(s) "
-        f"before returning ({calls!r}), expected once, with the future itself: Tornado documents that "
-        "the callback is invoked immediately when the future is already done, unlike Future.add_done_callback."
-    )
+    if calls != [(True, "the result")]:
+        raise Violation(
+            "future_add_done_callback on a Future that was already done did not invoke the callback once, with the "
+            "future itself, before returning: Tornado documents that the callback is invoked immediately when the "
+            "future is already done, unlike Future.add_done_callback.",
+            expected=[(True, "the result")],
+            observed=calls,
+        )
 
 
 def _loop_iterations(impl, count):
@@ -158,11 +161,13 @@ def test_chain_future_copies_the_outcome(impl, ioloop, outcome):
 
     got_b, already = ioloop.call(scenario)
     expected = "result 'the result of a'" if outcome == "result" else "exception KeyError('the failure of a')"
-    assert got_b == expected, (
-        f"after chain_future(a, b), a finished with {expected.split(' ', 1)[1]} but b was left with {got_b} "
-        "(a few loop iterations later): Tornado documents that the result, success or failure, of a is "
-        "copied to b."
-    )
+    if got_b != expected:
+        raise Violation(
+            "after chain_future(a, b), the outcome of a was not copied to b (a few loop iterations later): Tornado "
+            "documents that the result, success or failure, of a is copied to b.",
+            expected=expected,
+            observed=got_b,
+        )
     assert already == "completed first", (
         f"chain_future(a, b) with b completed before a overwrote b's result with {already!r}: Tornado documents "
         "that the outcome is copied unless b has already been completed."
@@ -197,9 +202,12 @@ def test_future_set_result_unless_cancelled_ignores_a_cancelled_future(impl, iol
         f"{'still' if still_cancelled else 'no longer'} cancelled): Tornado documents that it sets the result "
         "only if the Future is not cancelled, precisely to avoid InvalidStateError."
     )
-    assert value == "the value", (
-        f"future_set_result_unless_cancelled on a pending Future left it with {value!r}, expected 'the value'."
-    )
+    if value != "the value":
+        raise Violation(
+            "future_set_result_unless_cancelled on a pending Future did not set the result.",
+            expected="'the value'",
+            observed=repr(value),
+        )
 
 
 @check("Tornado docs: concurrent.future_add_done_callback", Level.MUST)
@@ -221,11 +229,13 @@ def test_future_add_done_callback_on_pending_future_runs_once_when_resolved(impl
         return before, calls
 
     before, calls = ioloop.call(scenario)
-    assert before == [] and calls == [(True, "resolved")], (
-        f"future_add_done_callback on a pending Future: calls before it was resolved {before!r}, after it "
-        f"was resolved {calls!r}; expected none before and exactly one after, with the future itself "
-        "(Tornado docs: the callback is called when the future is complete, with the future)."
-    )
+    if not (before == [] and calls == [(True, "resolved")]):
+        raise Violation(
+            "future_add_done_callback on a pending Future did not call the callback once, with the future, when the "
+            "future completed.",
+            expected="calls [] before it was resolved, [(True, 'resolved')] after",
+            observed=f"calls {before!r} before it was resolved, {calls!r} after",
+        )
 
 
 @check("Tornado docs: guide: Native vs decorated coroutines (concurrent.futures)", Level.TORNADO)

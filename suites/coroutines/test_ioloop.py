@@ -99,11 +99,13 @@ def test_run_sync_returns_result_raises_exception_and_times_out(impl, conformanc
         "exception is re-raised to the caller, with its type."
     )
     how, what = observed["never"]
-    assert how == "raised" and isinstance(what, timeout_error), (
-        f"IOLoop.run_sync(a coroutine that never finishes, timeout=0.05) {how} {what!r}, expected "
-        f"{timeout_error.__module__}.{timeout_error.__qualname__}: Tornado documents that a TimeoutError is "
-        "raised when the timeout expires."
-    )
+    if not (how == "raised" and isinstance(what, timeout_error)):
+        raise Violation(
+            "IOLoop.run_sync(a coroutine that never finishes, timeout=0.05) did not raise a TimeoutError when the "
+            "timeout expired.",
+            expected=f"raised {timeout_error.__module__}.{timeout_error.__qualname__}",
+            observed=f"{how} {what!r}",
+        )
 
 
 @check("Tornado docs: IOLoop.current", Level.MUST)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, not_provided, requires
+from conformance import Level, Violation, check, not_provided, requires
 
 pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent")]
 
@@ -41,18 +41,22 @@ def test_multi_results_follow_input_order(impl, ioloop, form):
     result = ioloop.call(scenario)
     if form == "list":
         expected = [f"result of {key}" for key in keys]
-        assert result == expected, (
-            f"gen.multi over a list of three futures that completed last-to-first resolved to {result!r}, "
-            f"expected {expected!r}: Tornado documents that a list of children gives a list of results "
-            "in the same order as the input, not in the order the children completed."
-        )
+        if result != expected:
+            raise Violation(
+                "gen.multi over a list of three futures that completed last-to-first did not give a list of results "
+                "in the same order as the input, as Tornado documents.",
+                expected=expected,
+                observed=result,
+            )
     else:
         expected_dict = {key: f"result of {key}" for key in keys}
-        assert isinstance(result, dict) and result == expected_dict, (
-            f"gen.multi over a dict of three futures that completed last-to-first resolved to {result!r}, "
-            f"expected {expected_dict!r}: Tornado documents that a dict of children gives a dict with the same "
-            "keys, each mapped to the result of its own child."
-        )
+        if not (isinstance(result, dict) and result == expected_dict):
+            raise Violation(
+                "gen.multi over a dict of three futures that completed last-to-first did not give a dict with the "
+                "same keys, each mapped to the result of its own child, as Tornado documents.",
+                expected=expected_dict,
+                observed=repr(result),
+            )
 
 
 @check("Tornado docs: gen.multi", Level.MUST)
@@ -115,11 +119,13 @@ def test_multi_resolves_nested_structures(impl, ioloop):
 
     result = ioloop.call(scenario)
     expected = {"flat": 1, "list": [2, [3], {"deep": 4}], "dict": {"inner": 5, "empty": []}}
-    assert result == expected, (
-        f"gen.multi over a dict nesting lists and dicts of futures resolved to {result!r}, expected "
-        f"{expected!r}: lists and dicts of yieldables are yieldable themselves, so gen.multi resolves a nested "
-        "structure to the same structure of results."
-    )
+    if result != expected:
+        raise Violation(
+            "gen.multi over a dict nesting lists and dicts of futures did not resolve to the same structure of "
+            "results: lists and dicts of yieldables are yieldable themselves.",
+            expected=expected,
+            observed=result,
+        )
 
 
 @pytest.mark.parametrize("form", ["list", "dict"])
@@ -143,10 +149,13 @@ def test_multi_of_no_children_resolves_to_empty_result(impl, ioloop, form):
 
     result = ioloop.call(scenario)
     expected = [] if form == "list" else {}
-    assert result == expected and type(result) is type(expected), (
-        f"gen.multi({expected!r}) gave {result!r} three loop iterations later, expected {expected!r}: with no "
-        "children the combined result is an empty list (for a dict, an empty dict), at once."
-    )
+    if not (result == expected and type(result) is type(expected)):
+        raise Violation(
+            f"gen.multi({expected!r}) did not resolve at once to an empty result of the same type (checked three loop "
+            "iterations later).",
+            expected=repr(expected),
+            observed=repr(result),
+        )
 
 
 @check("Tornado docs: gen.multi", Level.TORNADO)
@@ -211,8 +220,11 @@ def test_wait_iterator_yields_in_completion_order(impl, ioloop):
 
     seen = ioloop.call(scenario)
     expected = [(2, "result 2", True), (1, "result 1", True), (0, "result 0", True)]
-    assert seen == expected, (
-        f"gen.WaitIterator over three futures that finished last-to-first yielded {seen!r} "
-        f"((current_index, result, current_future is that input)), expected {expected!r}: WaitIterator yields "
-        "results as the awaitables finish, with current_index and current_future naming the one that finished."
-    )
+    if seen != expected:
+        raise Violation(
+            "gen.WaitIterator over three futures that finished last-to-first did not yield results as they finished, "
+            "with current_index and current_future naming the one that finished (entries: current_index, result, "
+            "current_future is that input).",
+            expected=expected,
+            observed=seen,
+        )

@@ -13,7 +13,7 @@ import datetime
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 pytestmark = [pytest.mark.coroutines]
 
@@ -58,10 +58,13 @@ def test_queue_put_waits_while_full_and_items_come_out_in_order(impl, ioloop):
         return pending_when_full, third_done_after_one_get, got
 
     pending, third_after_get, got = ioloop.call(scenario)
-    assert pending == [False, False, True, True], (
-        f"four puts into a Queue(maxsize=2) with no consumer: pending flags {pending!r}, expected the first two "
-        "done and the last two waiting: Tornado documents that put waits until there is room."
-    )
+    if pending != [False, False, True, True]:
+        raise Violation(
+            "four puts into a Queue(maxsize=2) with no consumer did not leave the first two done and the last two "
+            "waiting: Tornado documents that put waits until there is room.",
+            expected="pending flags [False, False, True, True]",
+            observed=f"pending flags {pending!r}",
+        )
     assert third_after_get and got == [f"item {n}" for n in range(4)], (
         f"after one get the third put was {'done' if third_after_get else 'still waiting'} and the consumer got "
         f"{got!r}: a get makes room for one waiting put, and items come out in the order they were put."
@@ -93,11 +96,13 @@ def test_queue_get_and_put_time_out(impl, ioloop):
 
     observed = ioloop.call(scenario)
     wrong = {k: v for k, v in observed.items() if not (v[0] == "raised" and isinstance(v[1], timeout_error))}
-    assert not wrong, (
-        f"Queue operations with a 10 ms timeout that could not complete gave {wrong!r}, expected "
-        f"{timeout_error.__module__}.{timeout_error.__qualname__}: Tornado documents that get and put raise "
-        "TimeoutError after their timeout."
-    )
+    if wrong:
+        raise Violation(
+            "Queue operations with a 10 ms timeout that could not complete did not raise TimeoutError after their "
+            "timeout.",
+            expected=f"{timeout_error.__module__}.{timeout_error.__qualname__}",
+            observed=wrong,
+        )
 
 
 @check("Tornado docs: queues.Queue.join, Queue.task_done", Level.MUST)
@@ -125,11 +130,13 @@ def test_queue_join_waits_until_every_item_is_marked_done(impl, ioloop):
         return states
 
     states = ioloop.call(scenario)
-    assert states == [False, False, False, True], (
-        f"Queue.join() over three items, checked before each task_done and after the last: done flags {states!r}, "
-        "expected [False, False, False, True]: join resolves once every item fetched has been marked done with "
-        "task_done, not when the queue is merely empty."
-    )
+    if states != [False, False, False, True]:
+        raise Violation(
+            "Queue.join() over three items, checked before each task_done and after the last, did not resolve once "
+            "every item fetched had been marked done with task_done (not when the queue is merely empty).",
+            expected="done flags [False, False, False, True]",
+            observed=f"done flags {states!r}",
+        )
 
 
 @check("Tornado docs: locks.Condition.notify", Level.TORNADO)
@@ -156,10 +163,13 @@ def test_condition_notify_wakes_waiters_in_the_order_they_waited(impl, ioloop):
         return list(woken)
 
     woken = ioloop.call(scenario)
-    assert woken == ["first", "second", "third"], (
-        f"three coroutines waited on a Condition; notify(2) then notify_all() woke them in the order {woken!r}, "
-        "expected ['first', 'second', 'third']: notify wakes the waiters that waited longest first."
-    )
+    if woken != ["first", "second", "third"]:
+        raise Violation(
+            "three coroutines waited on a Condition; notify(2) then notify_all() did not wake the waiters that "
+            "waited longest first.",
+            expected=["first", "second", "third"],
+            observed=woken,
+        )
 
 
 @check("Tornado docs: locks.Lock, locks.Semaphore, locks.Event", Level.MUST)

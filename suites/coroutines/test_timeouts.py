@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 pytestmark = [pytest.mark.coroutines, requires("ioloop", "concurrent")]
 
@@ -48,11 +48,14 @@ def test_timeouts_run_in_deadline_order(impl, ioloop):
 
     ran = ioloop.call(scenario)
     expected = ["call_at(+10ms)", "call_at(+20ms)", "call_later(30ms)"]
-    assert ran == expected, (
-        f"timers added in the order call_at(+20ms), call_at(+10ms), call_later(30ms) ran in the order {ran!r}, "
-        f"expected deadline order {expected!r}: Tornado documents that call_at runs a callback at the time it "
-        "designates, so an earlier deadline must not wait behind a later one."
-    )
+    if ran != expected:
+        raise Violation(
+            "timers added in the order call_at(+20ms), call_at(+10ms), call_later(30ms) did not run in deadline "
+            "order: call_at runs a callback at the time it designates, so an earlier deadline does not wait behind "
+            "a later one.",
+            expected=expected,
+            observed=ran,
+        )
 
 
 @check("Tornado docs: IOLoop.remove_timeout, IOLoop.call_later", Level.MUST)
@@ -108,11 +111,13 @@ def test_with_timeout_raises_timeout_error_and_leaves_future_running(impl, ioloo
         return outcome, state, reused
 
     (how, what), state, reused = ioloop.call(scenario)
-    assert how == "raised" and isinstance(what, timeout_error), (
-        f"awaiting gen.with_timeout(10 ms, a Future nobody resolves) {how} {what!r}, expected "
-        f"{timeout_error.__module__}.{timeout_error.__qualname__}: Tornado documents that with_timeout raises "
-        "TimeoutError when the wrapped future does not complete before the timeout."
-    )
+    if not (how == "raised" and isinstance(what, timeout_error)):
+        raise Violation(
+            "awaiting gen.with_timeout(10 ms, a Future nobody resolves) did not raise TimeoutError when the timeout "
+            "expired.",
+            expected=f"raised {timeout_error.__module__}.{timeout_error.__qualname__}",
+            observed=f"{how} {what!r}",
+        )
     assert state == "pending" and reused == "finished late", (
         f"after gen.with_timeout expired, the wrapped Future was {state}; expected it still pending and "
         "resolvable: Tornado documents that the wrapped Future is not cancelled when the timeout expires, "
@@ -184,10 +189,12 @@ def test_periodic_callback_runs_while_started_and_never_after_stop(impl, ioloop)
 
     states, stopped_at, total = ioloop.call(scenario)
     expected_states = {"before start": False, "after start": True, "after stop": False}
-    assert states == expected_states, (
-        f"PeriodicCallback.is_running() answered {states!r}, expected {expected_states!r}: it is True once "
-        "start() was called and until stop()."
-    )
+    if states != expected_states:
+        raise Violation(
+            "PeriodicCallback.is_running() was not True exactly from start() until stop().",
+            expected=expected_states,
+            observed=states,
+        )
     assert total == stopped_at, (
         f"a PeriodicCallback of 10 ms had run {stopped_at} times when stop() was called, and {total} times "
         "40 ms later: stop() stops the timer, so the callback must not run again."

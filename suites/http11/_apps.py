@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance import Trace
+from conformance import Trace, Violation
 
 #: Methods the echo handler answers; HEAD is left out on purpose (its response has no body).
 ECHO_METHODS = ("get", "post", "put", "delete", "patch", "options")
@@ -118,27 +118,33 @@ def attributes_app(
     return [(r".*", Attributes)]
 
 
-async def assert_rejected(conn: Any, server: Any, trace: Trace, what: str, rule: str, method: str = "GET") -> None:
+async def assert_rejected(conn: Any, server: Any, trace: Trace, what: str, method: str = "GET") -> None:
     """The request already sent on ``conn`` must be answered 4xx (or the connection
     closed), its handler must not run, and the server must log no unhandled exception.
 
-    ``what`` names the request ("a request with 'Content-Length: +5'"), ``rule`` the
-    reference and level that make it invalid.
+    ``what`` names the request ("a request with 'Content-Length: +5'"); the rule that
+    makes it invalid is the check's own ``@check`` reference.
     """
     __tracebackhide__ = True
     answer = await conn.response_or_close(method)
-    if answer is not None:
-        assert 400 <= answer.status < 500, (
-            f"{what} got {answer.describe()} (body {answer.body[:80]!r}); {rule}: it must be refused with "
-            f"a 4xx status (or the connection closed), never served.\nbytes exchanged:\n{conn.transcript.format()}"
+    if answer is not None and not (400 <= answer.status < 500):
+        raise Violation(
+            f"{what} was served instead of refused.",
+            expected="a 4xx status, or the connection closed",
+            observed=f"{answer.describe()} with body {answer.body[:80]!r}",
+            transcript=conn.transcript,
         )
     server.barrier()
-    assert trace.events == [], (
-        f"the handler ran ({trace.events}) for {what}; {rule}: the request is invalid, so no application "
-        f"code may see it.\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if trace.events != []:
+        raise Violation(
+            f"the handler ran for {what}; the request is invalid, so no application code may see it.",
+            expected="no handler call",
+            observed=trace.events,
+            transcript=conn.transcript,
+        )
     unhandled = server.log.unhandled_exceptions()
-    assert not unhandled, (
-        f"{what} raised an unhandled exception in the implementation; a malformed request is the "
-        f"client's error, answered with 4xx:\n{server.log.format(unhandled)}"
-    )
+    if unhandled:
+        raise Violation(
+            f"{what} raised an unhandled exception in the implementation; a malformed request is the "
+            f"client's error, answered with 4xx:\n{server.log.format(unhandled)}"
+        )

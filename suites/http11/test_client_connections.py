@@ -41,14 +41,17 @@ async def test_client_opens_a_new_connection_after_connection_close(h11_server):
     if len(requests) != 2 or any(not f.ok or f.code != 200 for f in fetched):
         raise Violation(
             f"two fetches from the kit's server ended with {[f.describe() for f in fetched]} after the requests "
-            f"{where(h11_server)}.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"{where(h11_server)}.",
+            transcript=h11_server.transcripts(),
         )
     if requests[1].connection == requests[0].connection:
         raise Violation(
             f"the response to {requests[0].describe()} carried 'Connection: close', yet the client sent its next "
-            f"request on the same connection ({requests[1].describe()}). RFC 9112 §9.6 (MUST): a client that receives "
-            f"the close option ceases sending requests on that connection.\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            "request on the same connection: a client that receives the close option ceases sending requests on "
+            "that connection.",
+            expected="the second request on a new connection",
+            observed=requests[1].describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -69,14 +72,17 @@ async def test_client_announces_close_unless_it_reuses_the_connection(h11_server
     if len(requests) != 2 or any(not f.ok or f.code != 200 for f in fetched):
         raise Violation(
             f"two fetches from the kit's server ended with {[f.describe() for f in fetched]} after the requests "
-            f"{where(h11_server)}.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"{where(h11_server)}.",
+            transcript=h11_server.transcripts(),
         )
     reused = requests[1].connection == requests[0].connection
     announced = all("close" in r.connection_options() for r in requests)
     if not (reused or announced):
         raise Violation(
-            f"the client sent {where(h11_server)}: not every request carried the 'close' option, yet its second "
-            f"request to the same server came on a new connection. RFC 9112 §9.3 (MUST): a client that does not "
-            f"keep connections for reuse sends 'Connection: close' in every request.\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            "not every request carried the 'close' option, yet the client's second request to the same server "
+            "came on a new connection: a client that does not keep connections for reuse sends 'Connection: close' "
+            "in every request.",
+            expected="the second request on the first connection, or 'Connection: close' in every request",
+            observed=where(h11_server),
+            transcript=h11_server.transcripts(),
         )

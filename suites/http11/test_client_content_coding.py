@@ -44,8 +44,10 @@ async def test_client_asks_for_gzip_and_decodes_it_by_default(h11_server, framin
     codings = {c.split(";")[0].strip().lower() for c in (accepted or "").split(",")}
     if "gzip" not in codings or fetched.code != 200 or fetched.body != TEXT:
         raise Violation(
-            f"the client's request carried Accept-Encoding {accepted!r}; the kit's server answered with a gzip-coded "
-            f"{framing} body of {len(CODED)} octets ({len(TEXT)} decoded), and the fetch ended with "
-            f"{fetched.describe()}. Tornado documents that decompress_response (default True) asks for a compressed "
-            f"response and decodes it.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client did not ask for gzip or did not decode the kit's gzip-coded {framing} body of "
+            f"{len(CODED)} octets ({len(TEXT)} decoded); Tornado documents that decompress_response (default True) "
+            "asks for a compressed response and decodes it.",
+            expected=f"Accept-Encoding with gzip, then a 200 response with the {len(TEXT)} decoded octets",
+            observed=f"Accept-Encoding {accepted!r}, then {fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )

@@ -47,10 +47,11 @@ async def test_client_refuses_an_invalid_content_length(h11_server, fields):
     fetched = await h11_server.fetch(origin.url("/invalid-content-length"))
     if fetched.ok:
         raise Violation(
-            f"the kit's server framed its response with {fields.decode().strip()!r}; the client's fetch returned "
-            f"{fetched.describe()}, where RFC 9112 §6.3 (rule 5, MUST) makes an invalid Content-Length an "
-            f"unrecoverable error: the user agent discards the response (fetch raises).\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            f"the client returned a response the kit's server framed with {fields.decode().strip()!r}: an invalid "
+            "Content-Length is an unrecoverable error (rule 5), so the user agent discards the response.",
+            expected="fetch raises",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -78,9 +79,11 @@ async def test_client_refuses_an_invalid_chunk_size(h11_server, chunked):
     if fetched.ok:
         size_line = chunked.split(b"\r\n", 1)[0]
         raise Violation(
-            f"the kit's server sent the chunk-size line {size_line!r}, which is not 1*HEXDIG; the client's fetch "
-            f"returned {fetched.describe()}, where RFC 9112 §7.1 and §8 (MUST) make a chunked coding that cannot "
-            f"be decoded an incomplete message (fetch raises).\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client returned a response whose chunk-size line {size_line!r} is not 1*HEXDIG: a chunked coding "
+            "that cannot be decoded makes an incomplete message.",
+            expected="fetch raises",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -120,8 +123,10 @@ async def test_client_refuses_a_body_larger_than_max_body_size(h11_server, frami
     if fetched.ok:
         size = 65536 if framing == "gzip-decoded" else len(LARGE)
         raise Violation(
-            f"the client was built with max_body_size={LIMIT} and the kit's server sent a {framing} body of {size} "
-            f"octets{' once decoded' if framing == 'gzip-decoded' else ''}; the fetch returned {fetched.describe()}, "
-            f"where Tornado documents max_body_size as the largest response body the client accepts (fetch "
-            f"raises).\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client, built with max_body_size={LIMIT}, accepted a {framing} body of {size} "
+            f"octets{' once decoded' if framing == 'gzip-decoded' else ''}: max_body_size is the largest response "
+            "body the client accepts.",
+            expected="fetch raises",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )

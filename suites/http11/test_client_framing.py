@@ -34,9 +34,11 @@ async def test_client_reads_a_content_length_body(h11_server):
     fetched = await h11_server.fetch(origin.url("/content-length"))
     if fetched.code != 200 or fetched.body != BODY:
         raise Violation(
-            f"the kit's server answered with a {len(BODY)}-octet body framed by Content-Length; the client's fetch "
-            f"ended with {fetched.describe()}, where RFC 9112 §6.3 (MUST) makes the Content-Length value the body "
-            f"length.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client misread a {len(BODY)}-octet body framed by Content-Length: the Content-Length value is "
+            "the body length.",
+            expected=f"a 200 response with the {len(BODY)}-octet body",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -72,10 +74,11 @@ async def test_client_reads_a_chunked_body(h11_server, raw, trailers):
     fetched = await h11_server.fetch(origin.url("/chunked"))
     if fetched.code != 200 or fetched.body != expected:
         raise Violation(
-            f"the kit's server answered with a chunked body decoding to {expected!r}; the client's fetch ended with "
-            f"{fetched.describe()}. RFC 9112 §7.1 (MUST): a recipient parses and decodes the chunked coding, "
-            f"ignoring unrecognised chunk extensions (§7.1.1) and accepting a trailer section (§7.1.2).\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            "the client misread a chunked body: a recipient decodes the chunked coding, ignoring unrecognised "
+            "chunk extensions (§7.1.1) and accepting a trailer section (§7.1.2).",
+            expected=f"a 200 response with body {expected!r}",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -93,10 +96,11 @@ async def test_client_reads_a_close_delimited_body(h11_server):
     fetched = await h11_server.fetch(origin.url("/close-delimited"))
     if fetched.code != 200 or fetched.body != BODY:
         raise Violation(
-            f"the kit's server sent a response without Content-Length or Transfer-Encoding, a {len(BODY)}-octet "
-            f"body and then closed the connection; the client's fetch ended with {fetched.describe()}, where "
-            f"RFC 9112 §6.3 (rule 8, MUST) makes every octet before the close part of the body.\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            f"the client misread a close-delimited {len(BODY)}-octet body (no Content-Length or Transfer-Encoding): "
+            "every octet before the close is part of the body (rule 8).",
+            expected=f"a 200 response with the {len(BODY)}-octet body",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -122,9 +126,11 @@ async def test_client_reports_a_truncated_body_as_an_error(h11_server, rest):
     fetched = await h11_server.fetch(origin.url("/truncated"))
     if fetched.ok:
         raise Violation(
-            f"the kit's server closed the connection in the middle of the response body; the client's fetch "
-            f"returned {fetched.describe()} as if the response were complete. RFC 9112 §8 (MUST): an incomplete "
-            f"response is recorded as incomplete (fetch raises).\nbytes exchanged:\n{h11_server.transcripts()}"
+            "the kit's server closed the connection in the middle of the response body, and the client returned "
+            "the response as if it were complete.",
+            expected="fetch raises",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -151,9 +157,11 @@ async def test_client_reads_no_body_in_a_head_response(h11_server, framing):
     fetched = await h11_server.fetch(origin.url("/head"), method="HEAD")
     if fetched.code != 200 or fetched.body:
         raise Violation(
-            f"the kit's server answered HEAD with '{framing[0]}: {framing[1]}' and no body, as RFC 9112 §6.3 (rule 1, "
-            f"MUST) says a response to HEAD ends at the empty line after its fields; the client's fetch ended with "
-            f"{fetched.describe()}.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client misread a response to HEAD with '{framing[0]}: {framing[1]}' and no body: a response to "
+            "HEAD ends at the empty line after its fields (rule 1).",
+            expected="a 200 response with an empty body",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -181,9 +189,11 @@ async def test_client_reads_no_body_in_a_204_or_304_response(h11_server, status,
     fetched = await h11_server.fetch(origin.url(f"/{status}"), headers=headers)
     if fetched.code != status or fetched.body:
         raise Violation(
-            f"the kit's server answered {status} with the fields {fields!r} and no body; the client's fetch ended with "
-            f"{fetched.describe()}, where RFC 9112 §6.3 (rule 1, MUST) ends a {status} response at the empty line "
-            f"after its fields.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client misread a {status} response with the fields {fields!r} and no body: a {status} response "
+            "ends at the empty line after its fields (rule 1).",
+            expected=f"a {status} response with an empty body",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -208,7 +218,9 @@ async def test_client_skips_1xx_responses_before_the_final_one(h11_server, infor
     codes = [code for code, _ in informational]
     if fetched.code != 200 or fetched.body != BODY:
         raise Violation(
-            f"the kit's server sent the interim responses {codes} and then a 200 with a {len(BODY)}-octet body; the "
-            f"client's fetch ended with {fetched.describe()}. RFC 9110 §15.2 (MUST): a client parses 1xx responses "
-            f"before the final one, which is the response.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client misread the interim responses {codes} followed by a 200 with a {len(BODY)}-octet body: a "
+            "client parses 1xx responses before the final one, which is the response.",
+            expected=f"a 200 response with the {len(BODY)}-octet body",
+            observed=fetched.describe(),
+            transcript=h11_server.transcripts(),
         )

@@ -48,14 +48,17 @@ async def test_client_follows_redirects_by_default(h11_server, status):
     targets = [r.target for r in h11_server.requests]
     if fetched.code != 200 or fetched.body != FINAL or targets != ["/start", "/final"]:
         raise Violation(
-            f"GET /start was answered {status} with 'Location: /final'; the client sent the requests "
-            f"{requests_seen(h11_server)} and its fetch ended with {fetched.describe()}. Tornado documents that "
-            f"redirects are followed by default (follow_redirects=True).\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client did not follow a {status} to /final: Tornado documents that redirects are followed by "
+            "default (follow_redirects=True).",
+            expected="GET /start, GET /final, then a 200 response",
+            observed=f"{requests_seen(h11_server)}, then {fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )
     if fetched.effective_url != origin.url("/final"):
         raise Violation(
-            f"the redirect to /final was followed, but the response's effective_url is {fetched.effective_url!r}, "
-            f"where Tornado documents it as the final location, {origin.url('/final')!r}."
+            "the redirect to /final was followed, but the response's effective_url is not the final location.",
+            expected=repr(origin.url("/final")),
+            observed=repr(fetched.effective_url),
         )
 
 
@@ -79,9 +82,11 @@ async def test_client_resolves_a_relative_location_against_the_target_uri(h11_se
     targets = [r.target for r in h11_server.requests]
     if targets != ["/a/b/start?x=1", resolved] or fetched.code != 200:
         raise Violation(
-            f"GET /a/b/start?x=1 was answered 302 with 'Location: {location}', which resolves to {resolved!r} "
-            f"(RFC 9110 §10.2.2 and RFC 3986 §5.2, MUST); the client sent the requests {requests_seen(h11_server)} "
-            f"and its fetch ended with {fetched.describe()}.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client did not follow a 302 with 'Location: {location}' to its resolution against "
+            "/a/b/start?x=1 (RFC 3986 §5.2).",
+            expected=f"GET /a/b/start?x=1, GET {resolved}, then a 200 response",
+            observed=f"{requests_seen(h11_server)}, then {fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -95,10 +100,11 @@ async def test_client_returns_the_redirect_when_follow_redirects_is_false(h11_se
     location = fetched.error_response.header("Location") if fetched.error_response else None
     if len(h11_server.requests) != 1 or fetched.error_code != 302 or location != "/final":
         raise Violation(
-            f"with follow_redirects=False, GET /start was answered 302 with 'Location: /final'; the client sent "
-            f"{requests_seen(h11_server)} and its fetch ended with {fetched.describe()} (Location on the error's "
-            f"response: {location!r}). Tornado documents an HTTPClientError with code 302 whose response carries the "
-            f"Location.\nbytes exchanged:\n{h11_server.transcripts()}"
+            "with follow_redirects=False, a 302 with 'Location: /final' did not end the fetch with an "
+            "HTTPClientError with code 302 whose response carries the Location, as Tornado documents.",
+            expected="GET /start only, then an HTTPClientError with code 302 and Location '/final'",
+            observed=f"{requests_seen(h11_server)}, then {fetched.describe()} (Location {location!r})",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -129,10 +135,10 @@ async def test_client_stops_after_max_redirects(h11_server, limit):
     code = fetched.code if fetched.ok else fetched.error_code
     if len(h11_server.requests) != expected or code != 302:
         raise Violation(
-            f"with max_redirects={'the default' if limit is None else limit}, the client sent "
-            f"{len(h11_server.requests)} requests along a chain of redirects ({requests_seen(h11_server)}) and its "
-            f"fetch ended with {fetched.describe()}; Tornado documents max_redirects (default 5) as the limit, so "
-            f"{expected} requests and then the last 302."
+            f"with max_redirects={'the default' if limit is None else limit}, the client did not stop at the "
+            "limit along a chain of redirects; Tornado documents max_redirects (default 5) as the limit.",
+            expected=f"{expected} requests, then the last 302",
+            observed=f"{len(h11_server.requests)} requests ({requests_seen(h11_server)}), then {fetched.describe()}",
         )
 
 
@@ -165,10 +171,10 @@ async def test_client_turns_a_post_into_a_get_on_303(h11_server):
     second = h11_server.requests[1] if len(h11_server.requests) == 2 else None
     if second is None or second.method != "GET" or second.body or fetched.code != 200:
         raise Violation(
-            f"POST /form was answered 303 with 'Location: /result'; the client followed with "
-            f"{describe_second(h11_server)} and its fetch ended with {fetched.describe()}. RFC 9110 §15.4 and "
-            f"§15.4.4 (SHOULD): a 303 is followed with a retrieval request (GET), without the POST's content.\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            "the client did not follow a 303 to POST /form with a retrieval request (GET) without the POST's content.",
+            expected="GET /result without a body, then a 200 response",
+            observed=f"{describe_second(h11_server)}, then {fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -183,9 +189,11 @@ async def test_client_turns_a_post_into_a_get_on_301_and_302(h11_server, status)
     second = h11_server.requests[1] if len(h11_server.requests) == 2 else None
     if second is None or second.method != "GET" or second.body or fetched.code != 200:
         raise Violation(
-            f"POST /form was answered {status} with 'Location: /result'; the client followed with "
-            f"{describe_second(h11_server)} and its fetch ended with {fetched.describe()}. RFC 9110 lets a user agent "
-            f"turn the POST into a GET here and Tornado does so.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client did not turn POST /form into a GET on a {status}: RFC 9110 lets a user agent do so, and "
+            "Tornado does.",
+            expected="GET /result without a body, then a 200 response",
+            observed=f"{describe_second(h11_server)}, then {fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -208,10 +216,11 @@ async def test_client_keeps_the_method_and_body_on_307_and_308(h11_server, statu
     second = h11_server.requests[1] if len(h11_server.requests) == 2 else None
     if second is None or (second.method, second.target, second.body) != ("POST", "/moved", b"name=value"):
         raise Violation(
-            f"POST /form with the body b'name=value' was answered {status} with 'Location: /moved'; the client "
-            f"followed with {describe_second(h11_server)} (fetch: {fetched.describe()}). RFC 9110 §15.4.8 and §15.4: "
-            f"307 and 308 preserve the method, so the redirected request is the same POST.\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            f"the client did not repeat POST /form on a {status}: 307 and 308 preserve the method, so the "
+            "redirected request is the same POST.",
+            expected="POST /moved with the body b'name=value'",
+            observed=f"{describe_second(h11_server)} (fetch: {fetched.describe()})",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -266,17 +275,19 @@ async def test_client_strips_credentials_on_a_cross_origin_redirect(h11_server, 
         raise Violation(f"the client did not send {field} with {kwargs!r} to the first server.")
     if not landed or fetched.code != 200:
         raise Violation(
-            f"server 1 redirected to server 2 ({second.authority}), another origin; the client sent "
-            f"{requests_seen(h11_server)} and its fetch ended with {fetched.describe()}, so the redirect was not "
-            f"followed.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client did not follow a redirect from server 1 to server 2 ({second.authority}), another origin.",
+            expected="a request to server 2, then a 200 response",
+            observed=f"{requests_seen(h11_server)}, then {fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )
     leaked = landed[0].header(field)
     if leaked is not None:
         raise Violation(
-            f"the request to server 1 carried '{field}: {sent}' (from {kwargs!r}); after a 302 to server 2 on another "
-            f"port (another origin), the redirected request still carried '{field}: {leaked}'. Tornado strips "
-            f"Authorization and Cookie on cross-origin redirects (6.5.6, CVE-2026-49853), as RFC 9110 §15.4 "
-            f"advises.\nbytes exchanged:\n{h11_server.transcripts()}"
+            f"the client kept {field} (from {kwargs!r}) on a 302 to server 2 on another port (another origin): "
+            "Tornado strips Authorization and Cookie on cross-origin redirects, as RFC 9110 §15.4 advises.",
+            expected=f"no {field} on the redirected request",
+            observed=f"'{field}: {sent}' to server 1, then '{field}: {leaked}' to server 2",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -294,9 +305,11 @@ async def test_client_keeps_credentials_on_a_same_origin_redirect(h11_server):
     later = [(r.header("authorization"), r.header("cookie")) for r in requests[1:2]]
     if len(requests) != 2 or first != later or fetched.code != 200:
         raise Violation(
-            f"a 302 to /landing on the same origin: the client sent {requests_seen(h11_server)}, with "
-            f"(Authorization, Cookie) {first} then {later}, and its fetch ended with {fetched.describe()}. Tornado "
-            f"keeps the credentials on a same-origin redirect.\nbytes exchanged:\n{h11_server.transcripts()}"
+            "the client did not keep its credentials on a 302 to /landing on the same origin, as Tornado does.",
+            expected="two requests with the same (Authorization, Cookie), then a 200 response",
+            observed=f"{requests_seen(h11_server)} with (Authorization, Cookie) {first} then {later}, then "
+            f"{fetched.describe()}",
+            transcript=h11_server.transcripts(),
         )
 
 
@@ -311,8 +324,9 @@ async def test_client_sends_the_new_host_after_a_redirect(h11_server):
     host = landed[0].header("host") if landed else None
     if host != second.authority:
         raise Violation(
-            f"server 1 ({first.authority}) redirected to {second.url('/landing')}; the client sent "
-            f"{requests_seen(h11_server)} (fetch: {fetched.describe()}) and the request to server 2 carried Host "
-            f"{host!r}, where RFC 9112 §3.2 (MUST) requires {second.authority!r}.\n"
-            f"bytes exchanged:\n{h11_server.transcripts()}"
+            f"after a redirect from server 1 ({first.authority}) to {second.url('/landing')}, the request to "
+            "server 2 did not carry its authority as Host.",
+            expected=f"Host {second.authority!r}",
+            observed=f"Host {host!r} (requests: {requests_seen(h11_server)}; fetch: {fetched.describe()})",
+            transcript=h11_server.transcripts(),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Trace, check, requires
+from conformance import Level, Trace, Violation, check, requires
 
 from ._apps import echo_app, echo_line, raw_request
 
@@ -36,29 +36,35 @@ async def test_content_length_body_is_read_exactly_before_the_next_request(impl,
         await conn.send(first + second)
         answer = await conn.receive_response(method)
         expected = echo_line(method, "/first", SMUGGLED)
-        assert answer.status == 200 and answer.body == expected, (
-            f"the {method} request carried a {len(SMUGGLED)}-octet body framed by Content-Length; the "
-            f"handler should have seen exactly that body and echoed {expected!r}, but the implementation "
-            f"answered {answer.describe()} with {answer.body!r}. RFC 9112 §6.3 (MUST): the Content-Length "
-            f"value is the body length, whatever the method; reading another length lets the body be "
-            f"taken as a request of its own.\nbytes exchanged:\n{conn.transcript.format()}"
-        )
+        if not (answer.status == 200 and answer.body == expected):
+            raise Violation(
+                f"the handler did not see exactly the {len(SMUGGLED)}-octet body of a {method} framed by "
+                "Content-Length: its value is the body length, whatever the method; reading another length lets "
+                "the body be taken as a request of its own.",
+                expected=f"200 with {expected!r}",
+                observed=f"{answer.describe()} with {answer.body!r}",
+                transcript=conn.transcript,
+            )
         if not answer.keep_alive:
             # The server announced it closes after this response (RFC 9112 §9.6 allows it):
             # the body was still read exactly, and the pipelined request is legitimately dropped.
-            assert await conn.closed_by_peer(), (
-                f"the response to {method} /first announced 'Connection: close' but the implementation "
-                f"kept the connection open (RFC 9112 §9.6).\nbytes exchanged:\n{conn.transcript.format()}"
-            )
+            if not await conn.closed_by_peer():
+                raise Violation(
+                    f"the response to {method} /first announced 'Connection: close' but the implementation "
+                    f"kept the connection open (RFC 9112 §9.6).",
+                    transcript=conn.transcript,
+                )
             return
         answer = await conn.receive_response("GET")
         expected = echo_line("GET", "/second")
-        assert answer.status == 200 and answer.body == expected, (
-            f"the request pipelined after the {method} body got {answer.describe()} with {answer.body!r}, "
-            f"expected {expected!r}: the body was not consumed as exactly Content-Length octets "
-            f"(RFC 9112 §6.3, MUST), so its bytes were parsed as a request.\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
-        )
+        if not (answer.status == 200 and answer.body == expected):
+            raise Violation(
+                f"the request pipelined after the {method} body got a wrong answer: the body was not consumed as "
+                "exactly Content-Length octets, so its bytes were parsed as a request.",
+                expected=f"200 with {expected!r}",
+                observed=f"{answer.describe()} with {answer.body!r}",
+                transcript=conn.transcript,
+            )
 
 
 #: Content-Length values RFC 9110 §8.6 (``Content-Length = 1*DIGIT``) forbids, each with
@@ -90,22 +96,28 @@ async def test_invalid_content_length_is_rejected(impl, server, http, value):
         await conn.send(raw_request("POST", "/", f"Content-Length: {value}", b"hello"))
         answer = await conn.response_or_close("POST")
         if answer is not None:
-            assert answer.status == 400, (
-                f"a request with 'Content-Length: {value}' got {answer.describe()} (body {answer.body[:80]!r}); "
-                f"RFC 9112 §6.3 (MUST) makes an invalid Content-Length an unrecoverable framing error "
-                f"answered with 400 (Bad Request). A server that guesses a length here disagrees with "
-                f"proxies that reject or read it differently: the root of request smuggling.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
-            )
-            assert await conn.closed_by_peer(), (
-                f"after answering 400 to 'Content-Length: {value}' the implementation kept the connection "
-                f"open; RFC 9112 §6.3 (MUST) requires it to close, because the framing of whatever follows "
-                f"is unknown.\nbytes exchanged:\n{conn.transcript.format()}"
-            )
-    assert trace.events == [], (
-        f"the handler ran ({trace.events}) for a request with 'Content-Length: {value}'; RFC 9112 §6.3 "
-        f"(MUST) makes the message unrecoverable, so no application code may see it"
-    )
+            if answer.status != 400:
+                raise Violation(
+                    f"a request with 'Content-Length: {value}' was not refused: an invalid Content-Length is an "
+                    "unrecoverable framing error. A server that guesses a length here disagrees with proxies that "
+                    "reject or read it differently: the root of request smuggling.",
+                    expected="400 Bad Request, or the connection closed",
+                    observed=f"{answer.describe()} with body {answer.body[:80]!r}",
+                    transcript=conn.transcript,
+                )
+            if not await conn.closed_by_peer():
+                raise Violation(
+                    f"after answering 400 to 'Content-Length: {value}' the implementation kept the connection "
+                    "open; it closes it, because the framing of whatever follows is unknown.",
+                    transcript=conn.transcript,
+                )
+    if trace.events != []:
+        raise Violation(
+            f"the handler ran for a request with 'Content-Length: {value}': the message is unrecoverable, so no "
+            "application code may see it.",
+            expected="no handler call",
+            observed=trace.events,
+        )
     unhandled = server.log.unhandled_exceptions()
     assert not unhandled, (
         f"rejecting 'Content-Length: {value}' raised an unhandled exception in the implementation; "

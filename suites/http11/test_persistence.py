@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 from ._apps import echo_app, echo_line, raw_request
 
@@ -64,16 +64,20 @@ async def test_connection_close_from_the_client_ends_the_connection_after_its_re
     async with await http.connect(srv) as conn:
         await conn.send(raw_request("GET", "/closing", f"Connection: {option}") + raw_request("GET", "/after"))
         answer = await conn.receive_response("GET")
-        assert answer.status == 200 and answer.body == echo_line("GET", "/closing"), (
-            f"GET /closing with 'Connection: {option}' got {answer.describe()} with {answer.body!r}, "
-            f"expected 200 with {echo_line('GET', '/closing')!r}\nbytes exchanged:\n{conn.transcript.format()}"
-        )
-        assert await conn.closed_by_peer(), (
-            f"after answering a request that carried 'Connection: {option}' the implementation kept the "
-            f"connection open and answered the request pipelined behind it; RFC 9112 §9.6 (MUST): it must "
-            f"close after that response and not process further requests (connection options are "
-            f"case-insensitive, RFC 9110 §7.6.1).\nbytes exchanged:\n{conn.transcript.format()}"
-        )
+        if not (answer.status == 200 and answer.body == echo_line("GET", "/closing")):
+            raise Violation(
+                f"GET /closing with 'Connection: {option}' got a wrong answer.",
+                expected=f"200 with {echo_line('GET', '/closing')!r}",
+                observed=f"{answer.describe()} with {answer.body!r}",
+                transcript=conn.transcript,
+            )
+        if not await conn.closed_by_peer():
+            raise Violation(
+                f"after answering a request that carried 'Connection: {option}' the implementation kept the "
+                "connection open and answered the request pipelined behind it; it closes after that response and "
+                "processes no further requests (connection options are case-insensitive, RFC 9110 §7.6.1).",
+                transcript=conn.transcript,
+            )
 
 
 PIPELINE_DEPTH = 5
@@ -96,24 +100,31 @@ async def test_pipelined_requests_are_answered_in_the_order_received(impl, serve
         await conn.send(wire)
         for i, (method, path, body) in enumerate(requests):
             answer = await conn.response_or_close(method)
-            assert answer is not None, (
-                f"{PIPELINE_DEPTH} requests were pipelined in one write; the implementation answered "
-                f"{i} of them and closed the connection. RFC 9112 §9.3.2 (MUST): a server answers "
-                f"pipelined requests, in order (it may close only after announcing 'Connection: close').\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
-            )
+            if answer is None:
+                raise Violation(
+                    f"{PIPELINE_DEPTH} requests were pipelined in one write and the implementation closed the "
+                    "connection without announcing 'Connection: close': a server answers pipelined requests, in "
+                    "order.",
+                    expected=f"{PIPELINE_DEPTH} responses",
+                    observed=f"{i} responses, then the connection closed",
+                    transcript=conn.transcript,
+                )
             expected = echo_line(method, path, body)
-            assert answer.status == 200 and answer.body == expected, (
-                f"response {i + 1} of {PIPELINE_DEPTH} pipelined requests is {answer.describe()} with "
-                f"{answer.body!r}; it should answer request {i + 1} ({method} {path}) with {expected!r}. "
-                f"RFC 9112 §9.3.2 (MUST): responses go out in the order the requests were received.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
-            )
+            if not (answer.status == 200 and answer.body == expected):
+                raise Violation(
+                    f"response {i + 1} of {PIPELINE_DEPTH} pipelined requests does not answer request {i + 1} "
+                    f"({method} {path}): responses go out in the order the requests were received.",
+                    expected=f"200 with {expected!r}",
+                    observed=f"{answer.describe()} with {answer.body!r}",
+                    transcript=conn.transcript,
+                )
             if not answer.keep_alive:
                 # Closing after an announced 'Connection: close' is allowed (RFC 9112 §9.6);
                 # the requests after it then go unanswered, legitimately.
-                assert await conn.closed_by_peer(), (
-                    f"response {i + 1} announced 'Connection: close' but the implementation kept the "
-                    f"connection open (RFC 9112 §9.6).\nbytes exchanged:\n{conn.transcript.format()}"
-                )
+                if not await conn.closed_by_peer():
+                    raise Violation(
+                        f"response {i + 1} announced 'Connection: close' but the implementation kept the "
+                        f"connection open (RFC 9112 §9.6).",
+                        transcript=conn.transcript,
+                    )
                 return

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 from ._apps import attributes_app
 
@@ -123,11 +123,14 @@ async def test_handler_sees_the_documented_request_attributes(impl, server, http
         answer = await conn.request(method, target, headers, body)
     seen = json.loads(answer.body) if answer.status == 200 else {}
     got = {key: seen.get(key) for key in expected}
-    assert got == expected, (
-        f"{method} {target} got {answer.describe()}; the handler observed:\n  {got}\nexpected:\n  {expected}\n"
-        f"Tornado docs: HTTPServerRequest attributes and the argument accessors.\nbytes exchanged:\n"
-        f"{conn.transcript.format()}"
-    )
+    if got != expected:
+        raise Violation(
+            f"the handler observed request attributes or arguments of {method} {target} other than Tornado "
+            f"documents (answer: {answer.describe()}).",
+            expected=expected,
+            observed=got,
+            transcript=conn.transcript,
+        )
 
 
 @check("Tornado docs: RequestHandler.decode_argument", Level.TORNADO)
@@ -148,11 +151,14 @@ async def test_invalid_utf8_argument_is_answered_400(impl, server, http, target)
     srv = server.serve([(r"/(.*)", Args)])
     async with await http.connect(srv) as conn:
         answer = await conn.request("GET", target)
-    assert answer.status == 400, (
-        f"GET {target} (invalid UTF-8 in an argument) got {answer.describe()} with {answer.body[:100]!r}; Tornado "
-        f"docs: decode_argument decodes UTF-8 and answers 400 for invalid input.\nbytes exchanged:\n"
-        f"{conn.transcript.format()}"
-    )
+    if answer.status != 400:
+        raise Violation(
+            f"GET {target} (invalid UTF-8 in an argument) was not refused: decode_argument decodes UTF-8 and answers "
+            "400 for invalid input.",
+            expected="400 Bad Request",
+            observed=f"{answer.describe()} with {answer.body[:100]!r}",
+            transcript=conn.transcript,
+        )
     assert not server.log.unhandled_exceptions(), server.log.format()
 
 
@@ -169,7 +175,11 @@ async def test_gzip_request_body_is_decompressed_when_decompress_request_is_set(
     seen = json.loads(answer.body) if answer.status == 200 else {}
     got = {"body": seen.get("body"), "body_arguments": seen.get("body_arguments")}
     expected = {"body": plain.decode(), "body_arguments": {"k": ["v", "w"]}}
-    assert got == expected, (
-        f"a gzip-encoded form body with decompress_request=True got {answer.describe()}; the handler saw {got}, "
-        f"expected {expected}.\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if got != expected:
+        raise Violation(
+            f"the handler did not see the decompressed form body of a gzip-encoded request with "
+            f"decompress_request=True (answer: {answer.describe()}).",
+            expected=expected,
+            observed=got,
+            transcript=conn.transcript,
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Trace, check, requires
+from conformance import Level, Trace, Violation, check, requires
 
 from ._apps import echo_app
 
@@ -39,17 +39,20 @@ async def test_malformed_request_line_is_rejected(impl, server, http, line):
     async with await http.connect(srv) as conn:
         await conn.send(line + b"\r\nHost: conformance\r\n\r\n")
         answer = await conn.response_or_close("GET")
-    if answer is not None:
-        assert 400 <= answer.status < 500 or answer.status == 301, (
-            f"the malformed request line {line!r} got {answer.describe()} (body {answer.body[:80]!r}); "
-            f"RFC 9112 §3 (SHOULD): an invalid request-line is answered with 400 (Bad Request) or a 301 "
-            f"to the properly encoded target, not served as if it had been valid.\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+    if answer is not None and not (400 <= answer.status < 500 or answer.status == 301):
+        raise Violation(
+            f"the malformed request line {line!r} was served as if it had been valid.",
+            expected="400 Bad Request (or a 301 to the properly encoded target), or the connection closed",
+            observed=f"{answer.describe()} with body {answer.body[:80]!r}",
+            transcript=conn.transcript,
         )
-    assert trace.events == [], (
-        f"the handler ran ({trace.events}) for the malformed request line {line!r}; RFC 9112 §3 makes it "
-        f"invalid, so it must be rejected before any application code sees it"
-    )
+    if trace.events != []:
+        raise Violation(
+            f"the handler ran for the malformed request line {line!r}: it is invalid, so it is rejected before any "
+            "application code sees it.",
+            expected="no handler call",
+            observed=trace.events,
+        )
     unhandled = server.log.unhandled_exceptions()
     assert not unhandled, (
         f"the malformed request line {line!r} raised an unhandled exception in the implementation; "

@@ -12,7 +12,7 @@ import email.utils
 
 import pytest
 
-from conformance import Level, check, requires
+from conformance import Level, Violation, check, requires
 
 from ._apps import echo_app, echo_line, raw_request
 
@@ -77,11 +77,14 @@ async def test_streamed_response_to_http11_is_chunked_and_whole_response_has_con
         problems.append(
             f"the whole response has Content-Length {whole.header('content-length')!r}, body {whole.body!r}"
         )
-    assert not problems, (
-        "; ".join(problems) + f". RFC 9112 §6.1/§6.3 (MUST): a response of unknown length to an HTTP/1.1 client "
-        f"is chunked, one of known length carries Content-Length, so the connection can be reused.\n"
-        f"bytes exchanged:\n{conn.transcript.format()}"
-    )
+    if problems:
+        raise Violation(
+            "a response of unknown length to an HTTP/1.1 client is chunked, one of known length carries "
+            "Content-Length, so the connection can be reused.",
+            expected=f"the flushed response chunked, the whole one with Content-Length {len(expected)}; body {expected!r}",
+            observed="; ".join(problems),
+            transcript=conn.transcript,
+        )
 
 
 @check("RFC 9112 §6.1", Level.MUST)
@@ -95,11 +98,15 @@ async def test_streamed_response_to_http10_is_not_chunked_and_ends_with_the_clos
         await conn.send(raw_request("GET", "/stream", version="HTTP/1.0"))
         answer = await conn.receive_response("GET")
         closed = await conn.closed_by_peer() if answer.header("content-length") is None else True
-    assert answer.header("transfer-encoding") is None and answer.body == b"".join(PARTS) and closed, (
-        f"a streamed response to an HTTP/1.0 request came with Transfer-Encoding "
-        f"{answer.header('transfer-encoding')!r} and body {answer.body!r}; RFC 9112 §6.1 (MUST NOT): no transfer "
-        f"coding towards HTTP/1.0, the close ends the content.\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if not (answer.header("transfer-encoding") is None and answer.body == b"".join(PARTS) and closed):
+        raise Violation(
+            "a streamed response to an HTTP/1.0 request was not sent as is with the close ending it: no transfer "
+            "coding towards HTTP/1.0.",
+            expected=f"no Transfer-Encoding, body {b''.join(PARTS)!r}, then the close",
+            observed=f"Transfer-Encoding {answer.header('transfer-encoding')!r}, body {answer.body!r}, "
+            f"{'closed' if closed else 'left open'}",
+            transcript=conn.transcript,
+        )
 
 
 @check("RFC 9110 §8.6", Level.MUST)
@@ -118,13 +125,20 @@ async def test_204_and_304_responses_carry_no_content_or_body_framing(impl, serv
         after = await conn.receive_response("GET") if answer.keep_alive else None
     framing = {name: answer.header(name) for name in ("content-length", "transfer-encoding")}
     forbidden = {k: v for k, v in framing.items() if v is not None and (status == 204 or k == "transfer-encoding")}
-    assert answer.status == status and not forbidden, (
-        f"the {status} response carries {forbidden}; RFC 9110 §8.6 / RFC 9112 §6.1 (MUST NOT): a {status} has no "
-        f"content and no Transfer-Encoding (nor, for 204, Content-Length).\nbytes exchanged:\n{conn.transcript.format()}"
-    )
-    assert after is None or after.body == b"".join(PARTS), (
-        f"the request after the {status} got {after.describe()} with {after.body!r}: bytes followed the {status} head."
-    )
+    if not (answer.status == status and not forbidden):
+        raise Violation(
+            f"the {status} response carries body framing: a {status} has no content and no Transfer-Encoding (RFC "
+            "9112 §6.1), nor, for 204, Content-Length.",
+            expected=f"{status}, no forbidden framing",
+            observed=f"{answer.describe()}, {forbidden}",
+            transcript=conn.transcript,
+        )
+    if not (after is None or after.body == b"".join(PARTS)):
+        raise Violation(
+            f"the request after the {status} got a wrong answer: bytes followed the {status} head.",
+            expected=repr(b"".join(PARTS)),
+            observed=f"{after.describe()} with {after.body!r}",
+        )
 
 
 @check("RFC 9110 §6.6.1", Level.MUST)
@@ -139,11 +153,14 @@ async def test_responses_carry_a_date_and_tornados_server_field(impl, server, ht
     for answer in answers:
         date = answer.header("date")
         parsed = email.utils.parsedate_to_datetime(date) if date else None
-        assert date and parsed is not None and date.endswith(" GMT") and answer.header("server"), (
-            f"{answer.describe()} has Date {date!r} and Server {answer.header('server')!r}; RFC 9110 §6.6.1 (MUST): "
-            f"Date in IMF-fixdate; Tornado's RequestHandler.clear sets Server and Date.\nbytes exchanged:\n"
-            f"{conn.transcript.format()}"
-        )
+        if not (date and parsed is not None and date.endswith(" GMT") and answer.header("server")):
+            raise Violation(
+                f"{answer.describe()} lacks a Date in IMF-fixdate or a Server field; Tornado's RequestHandler.clear "
+                "sets both.",
+                expected="Date '<IMF-fixdate> GMT' and a Server field",
+                observed=f"Date {date!r}, Server {answer.header('server')!r}",
+                transcript=conn.transcript,
+            )
 
 
 @check("RFC 9112 §9.6", Level.MUST)
@@ -156,11 +173,14 @@ async def test_connection_close_sent_by_the_handler_closes_the_connection(impl, 
     async with await http.connect(srv) as conn:
         await conn.send(raw_request("GET", "/closing") + raw_request("GET", "/whole"))
         answer = await conn.receive_response("GET")
-        assert answer.body == b"bye" and not answer.keep_alive and await conn.closed_by_peer(), (
-            f"the response announced {answer.header('connection')!r} and the implementation kept the connection "
-            f"open; RFC 9112 §9.6 (MUST): it closes after a response carrying 'close'.\nbytes exchanged:\n"
-            f"{conn.transcript.format()}"
-        )
+        if not (answer.body == b"bye" and not answer.keep_alive and await conn.closed_by_peer()):
+            raise Violation(
+                "the implementation did not close the connection after a response carrying 'Connection: close'.",
+                expected="body b'bye', 'Connection: close', then the close",
+                observed=f"body {answer.body!r}, Connection {answer.header('connection')!r}"
+                + (", connection left open" if answer.body == b"bye" and not answer.keep_alive else ""),
+                transcript=conn.transcript,
+            )
 
 
 @check("RFC 9112 §9.3", Level.MUST)
@@ -173,11 +193,15 @@ async def test_http10_connection_without_keep_alive_closes_after_the_response(im
     async with await http.connect(srv) as conn:
         await conn.send(raw_request("GET", "/one", version="HTTP/1.0"))
         first = await conn.receive_response("GET")
-        assert first.body == echo_line("GET", "/one") and await conn.closed_by_peer(), (
-            f"after answering an HTTP/1.0 request without keep-alive ({first.describe()}) the implementation kept "
-            f"the connection open; RFC 9112 §9.3 (MUST): it closes after the response.\nbytes exchanged:\n"
-            f"{conn.transcript.format()}"
-        )
+        if not (first.body == echo_line("GET", "/one") and await conn.closed_by_peer()):
+            raise Violation(
+                f"after answering an HTTP/1.0 request without keep-alive ({first.describe()}) the implementation did "
+                "not close the connection (or answered wrongly).",
+                expected=f"{echo_line('GET', '/one')!r}, then the close",
+                observed=f"{first.body!r}"
+                + (", connection left open" if first.body == echo_line("GET", "/one") else ""),
+                transcript=conn.transcript,
+            )
 
 
 @check("RFC 9112 §2.1", Level.MUST)
@@ -192,8 +216,11 @@ async def test_request_sent_one_octet_at_a_time_parses_as_sent_whole(impl, serve
             await conn.send(wire[i : i + 1])
             server.barrier()
         answer = await conn.receive_response("POST")
-    assert answer.status == 200 and answer.body == echo_line("POST", "/split", b"hello world"), (
-        f"a request sent one octet per write got {answer.describe()} with {answer.body!r}, expected "
-        f"{echo_line('POST', '/split', b'hello world')!r}; RFC 9112 §2.1: segmentation does not change a message.\n"
-        f"bytes exchanged:\n{conn.transcript.format()}"
-    )
+    if not (answer.status == 200 and answer.body == echo_line("POST", "/split", b"hello world")):
+        raise Violation(
+            "a request sent one octet per write was read differently from the same bytes sent whole: segmentation "
+            "does not change a message.",
+            expected=f"200 with {echo_line('POST', '/split', b'hello world')!r}",
+            observed=f"{answer.describe()} with {answer.body!r}",
+            transcript=conn.transcript,
+        )

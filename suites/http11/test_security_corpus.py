@@ -19,7 +19,7 @@ import urllib.parse
 
 import pytest
 
-from conformance import Level, ProtocolViolation, Timeout, Trace, check, requires
+from conformance import Level, ProtocolViolation, Timeout, Trace, Violation, check, requires
 
 from ._apps import raw_request
 
@@ -113,19 +113,25 @@ async def test_redirect_to_a_url_with_cr_or_lf_is_refused(impl, server, http, ur
             f"be refused by redirect() itself, before anything is written, so the handler can still answer "
             f"400.\n{exc}"
         ) from None
-    assert answer is not None, (
-        f"redirect({url!r}) left the connection closed without a response (handler: {trace.events}); "
-        f"{HEADER_INJECTION}: the URL must be refused by redirect() itself (ValueError before anything is "
-        f"written, so the handler can answer 400) or sent without CR/LF.\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if answer is None:
+        raise Violation(
+            f"redirect({url!r}) left the connection closed without a response: the URL is refused by redirect() "
+            "itself (ValueError before anything is written, so the handler can answer 400) or sent without CR/LF.",
+            expected="400, or a redirect without CR/LF",
+            observed=f"no response (handler: {trace.events})",
+            transcript=conn.transcript,
+        )
     location = answer.header("Location") or ""
     clean_redirect = 300 <= answer.status < 400 and not any(c in location for c in "\r\n")
-    assert answer.header("X-Injected") is None and (answer.status == 400 or clean_redirect), (
-        f"redirect({url!r}) was answered {answer.describe()} with Location {location!r} and X-Injected "
-        f"{answer.header('X-Injected')!r} (handler: {trace.events}); {HEADER_INJECTION}, RFC 9110 §5.5 (MUST): "
-        f"a URL with CR or LF is refused by redirect() (the handler then answers 400) and never splits the "
-        f"response.\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if not (answer.header("X-Injected") is None and (answer.status == 400 or clean_redirect)):
+        raise Violation(
+            f"redirect({url!r}) split the response or was not refused: a URL with CR or LF is refused by "
+            "redirect() (the handler then answers 400).",
+            expected="400, or a redirect without CR/LF; no X-Injected field",
+            observed=f"{answer.describe()}, Location {location!r}, X-Injected {answer.header('X-Injected')!r} "
+            f"(handler: {trace.events})",
+            transcript=conn.transcript,
+        )
     _assert_no_unhandled_exception(server, f"redirect({url!r})", HEADER_INJECTION)
 
 
@@ -163,11 +169,14 @@ async def test_static_file_beside_the_root_sharing_its_prefix_is_not_served(impl
         f"the files of its root (the check needs that to judge the traversal)."
     )
     answer, conn = await _exchange(server, http, srv, raw_request("GET", "/static/../static_secret.txt"))
-    assert answer is None or (400 <= answer.status < 500 and SECRET not in answer.body), (
-        f"GET /static/../static_secret.txt got {answer.describe()} with {answer.body[:80]!r}: a file beside the "
-        f"static root, whose path only starts with the root's, was served. {STATIC_PREFIX}: only files *in* the "
-        f"root are served (Tornado answers 403).\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if not (answer is None or (400 <= answer.status < 500 and SECRET not in answer.body)):
+        raise Violation(
+            "GET /static/../static_secret.txt served a file beside the static root, whose path only starts with "
+            "the root's: only files *in* the root are served.",
+            expected="403 (or another 4xx) without the file",
+            observed=f"{answer.describe()} with {answer.body[:80]!r}",
+            transcript=conn.transcript,
+        )
     _assert_no_unhandled_exception(server, "GET /static/../static_secret.txt", STATIC_PREFIX)
 
 
@@ -218,11 +227,14 @@ async def test_static_directory_redirect_never_names_another_host(impl, server, 
     advisory = STATIC_DOUBLE_SLASH if request_target.startswith("//") else STATIC_BACKSLASH
     answer, conn = await _exchange(server, http, srv, raw_request("GET", request_target))
     location = answer.header("Location") if answer is not None else None
-    assert location is None or not _names_another_host(location), (
-        f"GET {request_target} got {answer.describe()} with 'Location: {location}': a browser follows that to "
-        f"another host (an open redirect). {advisory}: a directory redirect built from a path starting with "
-        f"'//' or '/\\' is refused (Tornado answers 403).\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if location is not None and _names_another_host(location):
+        raise Violation(
+            f"GET {request_target} was redirected to another host (an open redirect): a directory redirect built "
+            "from a path starting with '//' or '/\\' is refused.",
+            expected="403, no Location naming another host",
+            observed=f"{answer.describe()} with 'Location: {location}'",
+            transcript=conn.transcript,
+        )
     _assert_no_unhandled_exception(server, f"GET {request_target}", advisory)
 
 
@@ -266,13 +278,16 @@ async def test_reason_phrase_with_cr_lf_cannot_add_a_header(impl, server, http):
         and answer.header("X-Injected") is None
         and not any(c in answer.reason for c in "\r\n")
     )
-    assert ok, (
-        f"after set_status(200, {INJECTED_REASON!r}) and write('body') the implementation answered "
-        f"{answer.describe() if answer else 'nothing (connection closed)'}"
-        f"{f' with {answer.body[:80]!r}' if answer else ''}; {REASON_PHRASE}, RFC 9112 §4 (MUST): a reason "
-        f"phrase with CR/LF is refused or replaced, and the handler's response goes out intact without an "
-        f"injected header.\nbytes exchanged:\n{conn.transcript.format()}"
-    )
+    if not ok:
+        raise Violation(
+            f"after set_status(200, {INJECTED_REASON!r}) and write('body') the response did not go out intact: a "
+            "reason phrase with CR/LF is refused or replaced, never written into the head.",
+            expected="200 with b'body', a reason without CR/LF, no X-Injected field",
+            observed=f"{answer.describe()} with {answer.body[:80]!r}, X-Injected {answer.header('X-Injected')!r}"
+            if answer
+            else "nothing (connection closed)",
+            transcript=conn.transcript,
+        )
     _assert_no_unhandled_exception(server, f"set_status(200, {INJECTED_REASON!r})", REASON_PHRASE)
 
 
@@ -359,12 +374,14 @@ async def test_malformed_multipart_body_is_refused_at_the_first_bad_part(impl, s
         before = len(server.log.records)
         answer, conn = await _exchange(server, http, srv, _multipart([bad_part] * count), "POST")
         logged.append(len(server.log.records) - before)
-        assert answer is not None and 400 <= answer.status < 500 and trace.events == [], (
-            f"a multipart body of {count} malformed part(s) ({bad_part[:40]!r}...) got "
-            f"{answer.describe() if answer else 'no response'} and the handler ran: {trace.events}; "
-            f"{MULTIPART_ERRORS}: the body is refused at its first error (Tornado answers 400).\n"
-            f"bytes exchanged:\n{conn.transcript.format()[:3000]}"
-        )
+        if not (answer is not None and 400 <= answer.status < 500 and trace.events == []):
+            raise Violation(
+                f"a multipart body of {count} malformed part(s) ({bad_part[:40]!r}...) was not refused at its "
+                "first error.",
+                expected="400 (or another 4xx), no handler call",
+                observed=f"{answer.describe() if answer else 'no response'}, handler calls {trace.events}",
+                transcript=conn.transcript.format()[:3000],
+            )
     assert logged[1] <= logged[0], (
         f"the implementation logged {logged[0]} record(s) (WARNING and above) for 1 malformed part and {logged[1]} "
         f"for 50; {MULTIPART_ERRORS}: logging per malformed part lets one request flood the logs. Records:\n"
@@ -382,11 +399,13 @@ async def test_multipart_body_with_too_many_parts_is_refused(impl, server, http)
     trace = Trace()
     srv = server.serve(_form_app(impl, trace))
     answer, conn = await _exchange(server, http, srv, _multipart(_good_parts(10)), "POST")
-    assert answer is not None and answer.status == 200 and answer.body == b"10", (
-        f"a multipart body of 10 well-formed parts got {answer.describe() if answer else 'no response'} "
-        f"with {answer.body[:80] if answer else b''!r}, expected the handler's count b'10'.\nbytes exchanged:\n"
-        f"{conn.transcript.format()[:3000]}"
-    )
+    if not (answer is not None and answer.status == 200 and answer.body == b"10"):
+        raise Violation(
+            "a multipart body of 10 well-formed parts was not parsed whole (the check needs that to judge the limit).",
+            expected="200 with the handler's count b'10'",
+            observed=f"{answer.describe()} with {answer.body[:80]!r}" if answer else "no response",
+            transcript=conn.transcript.format()[:3000],
+        )
     answer, conn = await _exchange(server, http, srv, _multipart(_good_parts(200)), "POST")
     assert answer is not None and 400 <= answer.status < 500 and len(trace.events) == 1, (
         f"a multipart body of 200 parts got {answer.describe() if answer else 'no response'} and the handler "
@@ -407,11 +426,13 @@ async def test_multipart_part_header_with_a_bare_cr_is_refused(impl, server, htt
     srv = server.serve(_form_app(impl, trace))
     part = b'Content-Disposition: form-data; name="a"; filename="a\rb.txt"\r\n\r\nvalue'
     answer, conn = await _exchange(server, http, srv, _multipart([part]), "POST")
-    assert answer is not None and 400 <= answer.status < 500 and trace.events == [], (
-        f"a multipart part whose filename holds a bare CR got {answer.describe() if answer else 'no response'} "
-        f"and the handler ran: {trace.events}; {MULTIPART_CR}: it is refused (Tornado answers 400).\n"
-        f"bytes exchanged:\n{conn.transcript.format()}"
-    )
+    if not (answer is not None and 400 <= answer.status < 500 and trace.events == []):
+        raise Violation(
+            "a multipart part whose filename holds a bare CR was not refused before the handler.",
+            expected="400 (or another 4xx), no handler call",
+            observed=f"{answer.describe() if answer else 'no response'}, handler calls {trace.events}",
+            transcript=conn.transcript,
+        )
     _assert_no_unhandled_exception(server, "a multipart part header with a bare CR", MULTIPART_CR)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Trace, check, requires
+from conformance import Level, Trace, Violation, check, requires
 
 from ._support import COROUTINE_PARTS, STYLES, styled, summary
 
@@ -92,10 +92,12 @@ async def test_uncaught_exception_is_rendered_by_write_error_before_on_finish(
         "hooks ran otherwise.",
     )
     page = f"custom error page {status}".encode()
-    assert response.status == status and response.body == page, (
-        f"the response should be write_error's page ({status}, {page!r}), got {response.describe()} "
-        f"with body {response.body[:200]!r}"
-    )
+    if not (response.status == status and response.body == page):
+        raise Violation(
+            "the response is not write_error's page.",
+            expected=f"{status} with {page!r}",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 REASON = "Edit Conflict"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Trace, check, requires
+from conformance import Level, Trace, Violation, check, requires
 
 from ._support import style_params, styled, summary
 
@@ -44,10 +44,12 @@ async def test_finish_in_prepare_skips_the_verb_method_but_not_on_finish(impl, s
         "prepare() called finish(), so Tornado stops processing there: get() must not be called, and "
         "on_finish() must still run once the response is finished; the implementation's hooks ran otherwise.",
     )
-    assert response.status == 200 and response.body == b"finished in prepare", (
-        f"the response should be the one prepare() finished (200, 'finished in prepare'), got "
-        f"{response.describe()} with body {response.body[:200]!r}"
-    )
+    if not (response.status == 200 and response.body == b"finished in prepare"):
+        raise Violation(
+            "the response is not the one prepare() finished.",
+            expected="200 with b'finished in prepare'",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.prepare; Overriding RequestHandler methods", Level.MUST)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Trace, check, requires
+from conformance import Level, Trace, Violation, check, requires
 
 pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
 
@@ -192,7 +192,9 @@ async def test_handler_hooks_run_in_documented_order(impl, server, http, make_ha
         "once the response is finished; the implementation called the handler's hooks in another order "
         "or skipped one.",
     )
-    assert response.status == 200 and response.body == GREETING.encode(), (
-        f"GET / should answer 200 with the greeting that initialize() received, got {response.describe()} "
-        f"with body {response.body[:200]!r}"
-    )
+    if not (response.status == 200 and response.body == GREETING.encode()):
+        raise Violation(
+            "GET / did not answer with the greeting that initialize() received.",
+            expected=f"200 with {GREETING.encode()!r}",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )

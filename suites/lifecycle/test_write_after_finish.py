@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import Level, Trace, check, requires
+from conformance import Level, Trace, Violation, check, requires
 
 pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
 
@@ -40,10 +40,12 @@ async def test_write_after_finish_raises_runtime_error(impl, server, http):
         ["write() after finish() raised RuntimeError"],
         "write() called after finish() must raise RuntimeError as Tornado's does; the implementation's did not.",
     )
-    assert response.status == 200 and response.body == b"done", (
-        f"the response should be exactly what finish() sent (200, b'done'), got {response.describe()} "
-        f"with body {response.body[:200]!r}"
-    )
+    if not (response.status == 200 and response.body == b"done"):
+        raise Violation(
+            "the response is not exactly what finish() sent.",
+            expected="200 with b'done'",
+            observed=f"{response.describe()} with body {response.body[:200]!r}",
+        )
 
 
 @check("Tornado docs: RequestHandler.finish", Level.TORNADO)

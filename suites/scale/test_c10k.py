@@ -40,9 +40,10 @@ from conformance.wire.loadgen import LoadGenerator, LoadGeneratorError, Phase, f
 pytestmark = [pytest.mark.scale, requires("web", "httpserver")]
 
 REFERENCE = "Tornado docs: overview (tens of thousands of open connections)"
+#: Why a phase that stops serving fails (the reference and level are the check's ``@check``).
 RULE = (
-    'Tornado docs (TORNADO): "By using non-blocking network I/O, Tornado can scale to tens of thousands of '
-    'open connections"; a compatible implementation keeps serving while it holds them'
+    'A compatible implementation keeps serving while it holds them ("By using non-blocking network I/O, '
+    'Tornado can scale to tens of thousands of open connections")'
 )
 #: The keep-alive load whose rate is reported, while the N idle connections are held:
 #: RATE_REQUESTS GETs over RATE_CONNECTIONS connections, each sending its next GET once the
@@ -159,7 +160,11 @@ async def fresh_request(listening: Listening, timeout: float) -> None:
     """GET / on a new connection, judged by the kit's h11 client, with the deadline."""
     response = await HTTPClient(timeout).request(listening, "GET", "/")
     if response.status != 200 or response.body != b"hello":
-        raise Violation(f"a fresh GET / was answered with {response.describe()} and {response.body!r}, not 200 'hello'")
+        raise Violation(
+            "a fresh GET / got a wrong answer.",
+            expected="200 with b'hello'",
+            observed=f"{response.describe()} with {response.body!r}",
+        )
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -271,7 +276,11 @@ async def hold_websockets(server: Server, listening: Listening, members: Members
                 )
             got = await fresh.receive_message()
             if got != message:
-                raise Violation(f"the fresh WebSocket client received {got!r} instead of the broadcast {message!r}")
+                raise Violation(
+                    "the fresh WebSocket client did not receive the broadcast.",
+                    expected=repr(message),
+                    observed=repr(got),
+                )
             delivered = await gen.await_message(message, n)
             if delivered.done < n:
                 others = f" (it received other messages: {delivered.others})" if delivered.others else ""

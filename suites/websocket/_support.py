@@ -83,15 +83,16 @@ def recorder_handler(impl: Implementation, trace: Any) -> type:
 PROBE = "probe sent after the defect"
 
 
-async def expect_failed_connection(conn: WebSocketConnection, *, code: int, sent: str, rule: str) -> Closed:
+async def expect_failed_connection(conn: WebSocketConnection, *, code: int, sent: str) -> Closed:
     """Judge a connection that ``sent`` should have failed, strictly with close ``code``.
 
     A probe message follows the defect; an echo of it means the connection went on. A
     close frame with ``code`` passes; a TCP drop, or a close frame with another error
     code, met the rule's intent but not its strict form (`NonStrict`); a normal closure
-    (1000, 1001) or a kept connection is a failure.
+    (1000, 1001) or a kept connection is a failure. The rule is the check's own ``@check``.
     """
     __tracebackhide__ = True
+    expected = f"the connection failed with a close frame carrying {code}"
     await conn.send_text(PROBE)
     try:
         message = await conn.receive_message()
@@ -99,27 +100,34 @@ async def expect_failed_connection(conn: WebSocketConnection, *, code: int, sent
         closed = exc.closed
     else:
         raise Violation(
-            f"the client sent {sent}, then the text {PROBE!r}; the implementation kept the connection open and "
-            f"answered with {describe_message(message)}. {rule} requires it to fail the connection (strictly with a "
-            f"close frame carrying {code}).\nbytes exchanged:\n{conn.transcript.format()}"
+            f"the client sent {sent}, then the text {PROBE!r}; the implementation kept the connection open.",
+            expected=expected,
+            observed=f"an answer to the probe: {describe_message(message)}",
+            transcript=conn.transcript,
         )
     if dropped(closed):
         raise NonStrict(
             f"the client sent {sent}; the implementation failed the connection by dropping TCP without a close "
-            f"frame. {rule}: the strict verdict is a close frame with code {code} (RFC 6455 §7.1.7, §7.4.1).\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            "frame (strictly, a close frame: RFC 6455 §7.1.7, §7.4.1).",
+            expected=expected,
+            observed=how_it_ended(closed),
+            transcript=conn.transcript,
         )
     if closed.code in (1000, 1001, None, 1005):
         raise Violation(
-            f"the client sent {sent}; the implementation ended the connection with {how_it_ended(closed)}, a normal "
-            f"closure, where {rule} requires it to fail the connection (close code {code}, RFC 6455 §7.4.1).\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            f"the client sent {sent}; the implementation ended the connection with a normal closure instead of "
+            "failing it (RFC 6455 §7.4.1).",
+            expected=expected,
+            observed=how_it_ended(closed),
+            transcript=conn.transcript,
         )
     if closed.code != code:
         raise NonStrict(
-            f"the client sent {sent}; the implementation failed the connection with {how_it_ended(closed)}; the "
-            f"strict verdict is close code {code} ({rule}; RFC 6455 §7.4.1).\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            f"the client sent {sent}; the implementation failed the connection with another close code than the "
+            "strict one (RFC 6455 §7.4.1).",
+            expected=expected,
+            observed=how_it_ended(closed),
+            transcript=conn.transcript,
         )
     return closed
 

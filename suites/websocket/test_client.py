@@ -49,9 +49,11 @@ async def test_client_masks_every_frame(impl, ioloop, conformance_timeout):
     unmasked = [hex(f.opcode) for f in frames if not f.masked]
     if not frames or unmasked or talk.kit != ["masked text", b"masked bytes"]:
         raise Violation(
-            f"the implementation's client sent frames with opcodes {[hex(f.opcode) for f in frames]}, of which "
-            f"{unmasked} were not masked, and the kit's server received {talk.kit!r}; RFC 6455 §5.3 requires every "
-            f"client frame to be masked.\nbytes exchanged:\n{conn.transcript.format()}"
+            "the implementation's client sent unmasked frames (or not the messages it was given): every client "
+            "frame is masked.",
+            expected="['masked text', b'masked bytes'] in masked frames only",
+            observed=f"{talk.kit!r} in frames with opcodes {[hex(f.opcode) for f in frames]}, unmasked: {unmasked}",
+            transcript=conn.transcript,
         )
 
 
@@ -81,8 +83,10 @@ async def test_client_refuses_a_wrong_sec_websocket_accept(impl, ioloop, conform
     if talk.impl_error is None:
         raise Violation(
             "the kit's server answered the handshake with a Sec-WebSocket-Accept computed from another key "
-            "(RFC 6455's sample); websocket_connect returned a connection, where RFC 6455 §4.1 requires the client "
-            f"to fail it.\nbytes exchanged:\n{kit.connections[0].transcript.format()}"
+            "(RFC 6455's sample), and the client accepted it.",
+            expected="websocket_connect fails",
+            observed="websocket_connect returned a connection",
+            transcript=kit.connections[0].transcript,
         )
 
 
@@ -111,9 +115,11 @@ async def test_client_offers_its_subprotocols_and_exposes_the_selected_one(impl,
         talk = await kit.converse(server_side, client_side, ioloop.call)
     if talk.kit != ["chat.v2", "chat.v1"] or talk.impl != "chat.v1":
         raise Violation(
-            f"websocket_connect(subprotocols=['chat.v2', 'chat.v1']) offered {talk.kit!r} (error: {talk.impl_error!r}) "
-            f"and, the server having selected chat.v1, exposed selected_subprotocol={talk.impl!r}.\n"
-            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+            "websocket_connect(subprotocols=['chat.v2', 'chat.v1']) did not offer them in order, or did not expose "
+            "chat.v1, the one the server selected.",
+            expected="offered ['chat.v2', 'chat.v1'], selected_subprotocol='chat.v1'",
+            observed=f"offered {talk.kit!r}, selected_subprotocol={talk.impl!r} (error: {talk.impl_error!r})",
+            transcript=kit.connections[0].transcript,
         )
 
 
@@ -145,11 +151,13 @@ async def test_client_negotiates_compression_and_round_trips_compressed_messages
     compressed = [f for f in kit.connections[0].frames() if f.opcode == 0x1 and f.rsv & 0b100]
     if "permessage-deflate" not in (offer or "") or echoed != text or not compressed:
         raise Violation(
-            f"websocket_connect(compression_options={{}}) offered Sec-WebSocket-Extensions {offer!r}; the server "
-            f"accepted permessage-deflate and sent a compressed text, which came back "
+            "websocket_connect(compression_options={}) did not offer permessage-deflate, or did not compress once "
+            "the server agreed to it.",
+            expected="an offer of permessage-deflate, then the compressed text echoed intact in a compressed frame",
+            observed=f"Sec-WebSocket-Extensions {offer!r}, then the text echoed "
             f"{'intact' if echoed == text else 'changed'} in {'a compressed' if compressed else 'an uncompressed'} "
-            f"frame. RFC 7692 §5 and §7.2: offer the extension and compress once it is agreed.\n"
-            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+            "frame",
+            transcript=kit.connections[0].transcript,
         )
 
 
@@ -179,10 +187,11 @@ async def test_client_read_message_returns_none_after_close_with_the_code_and_re
     expected = ("last message", None, 4002, "kit closes")
     if talk.impl != expected or talk.kit.dropped:
         raise Violation(
-            f"the server sent 'last message', then closed with 4002 'kit closes'; the client's read_message results, "
-            f"close_code and close_reason were {talk.impl!r} (error: {talk.impl_error!r}), where Tornado documents "
-            f"{expected!r}; the client answered the close with {talk.kit.describe()}.\n"
-            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+            "the server sent 'last message', then closed with 4002 'kit closes'; the client's read_message results, "
+            "close_code and close_reason (or its answer to the close) are not what Tornado documents.",
+            expected=f"{expected!r}, and a close frame in answer",
+            observed=f"{talk.impl!r} (error: {talk.impl_error!r}), and {talk.kit.describe()}",
+            transcript=kit.connections[0].transcript,
         )
 
 
@@ -206,6 +215,8 @@ async def test_client_close_sends_its_code_and_reason(impl, ioloop, conformance_
         talk = await kit.converse(server_side, client_side, ioloop.call)
     if talk.kit.dropped or (talk.kit.code, talk.kit.reason) != (4003, "client closes"):
         raise Violation(
-            f"the client called close(4003, 'client closes'); the kit's server saw {talk.kit.describe()}.\n"
-            f"bytes exchanged:\n{kit.connections[0].transcript.format()}"
+            "the client's close(4003, 'client closes') did not reach the kit's server.",
+            expected="a close frame with code 4003 and reason 'client closes'",
+            observed=talk.kit.describe(),
+            transcript=kit.connections[0].transcript,
         )

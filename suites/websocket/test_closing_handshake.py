@@ -40,18 +40,22 @@ async def test_client_close_is_answered_and_its_code_and_reason_reach_on_close(i
         closed = await conn.close(4001, "client says bye")
         if dropped(closed):
             raise Violation(
-                f"the client sent a close frame with code 4001 and reason 'client says bye'; the implementation "
-                f"answered with {how_it_ended(closed)}. RFC 6455 §5.5.1 requires a close frame in response.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "the client sent a close frame with code 4001 and reason 'client says bye'; the implementation did "
+                "not answer with a close frame.",
+                expected="a close frame",
+                observed=how_it_ended(closed),
+                transcript=conn.transcript,
             )
     closes.wait_for(1, ws.timeout, "call on_close after a clean closing handshake")
     server.barrier()  # a second, erroneous on_close call scheduled meanwhile is recorded too
     observed = closes.events
-    assert observed == [(4001, "client says bye")], (
-        f"the client closed cleanly with code 4001 and reason 'client says bye'; on_close was called "
-        f"{len(observed)} time(s), seeing (close_code, close_reason) = {', '.join(map(repr, observed))}. Tornado documents that both are "
-        f"available as self.close_code and self.close_reason in on_close, and on_close runs once."
-    )
+    if observed != [(4001, "client says bye")]:
+        raise Violation(
+            "the client closed cleanly with code 4001 and reason 'client says bye'; Tornado documents that both are "
+            "available as self.close_code and self.close_reason in on_close, and on_close runs once.",
+            expected="one on_close call seeing (4001, 'client says bye')",
+            observed=f"{len(observed)} call(s) seeing (close_code, close_reason) = {', '.join(map(repr, observed))}",
+        )
 
 
 @check("Tornado docs: WebSocketHandler.close; RFC 6455 §5.5.1", Level.MUST)
@@ -75,9 +79,11 @@ async def test_server_close_sends_its_code_and_reason_to_the_client(impl, server
         closed = await conn.wait_closed()
         if dropped(closed) or (closed.code, closed.reason) != (4000, "bye"):
             raise Violation(
-                f"the handler called self.close(4000, 'bye'); the client saw {how_it_ended(closed)}. Tornado "
-                f"documents that the code and reason are made available to the client, which RFC 6455 §5.5.1 "
-                f"carries in the close frame's body.\nbytes exchanged:\n{conn.transcript.format()}"
+                "the handler's self.close(4000, 'bye') did not reach the client: Tornado makes the code and reason "
+                "available to it, in the close frame's body.",
+                expected="a close frame with code 4000 and reason 'bye'",
+                observed=how_it_ended(closed),
+                transcript=conn.transcript,
             )
 
 
@@ -91,8 +97,10 @@ async def test_received_close_code_is_echoed(impl, server, ws, code):
         closed = await conn.close(code, "bye")
     if dropped(closed) or closed.code != code:
         raise Violation(
-            f"the client closed with code {code}; the implementation answered with {how_it_ended(closed)}, where "
-            f"RFC 6455 §5.5.1 has it echo the code.\nbytes exchanged:\n{conn.transcript.format()}"
+            f"the client closed with code {code}; the implementation did not echo the code.",
+            expected=f"a close frame with code {code}",
+            observed=how_it_ended(closed),
+            transcript=conn.transcript,
         )
 
 
@@ -116,10 +124,11 @@ async def test_empty_close_frame_is_answered_and_on_close_sees_no_code(impl, ser
     closes.wait_for(1, ws.timeout, "call on_close after an empty close frame")
     if dropped(closed) or closed.code not in (None, 1005, 1000) or closes.events != [(None, None)]:
         raise Violation(
-            f"the client sent a close frame with no body; the implementation answered with {how_it_ended(closed)} "
-            f"and on_close saw (close_code, close_reason) = {closes.events!r}. RFC 6455 §5.5.1 requires a close frame "
-            f"in answer, and with no code received Tornado leaves both None.\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            "the client sent a close frame with no body: a close frame is due in answer, and with no code received "
+            "Tornado leaves close_code and close_reason None.",
+            expected="a close frame with no code (or 1000); on_close saw [(None, None)]",
+            observed=f"{how_it_ended(closed)}; on_close saw {closes.events!r}",
+            transcript=conn.transcript,
         )
 
 
@@ -154,14 +163,19 @@ async def test_invalid_close_frame_fails_the_connection_with_1002(impl, server, 
             raise Violation(f"the client sent {sent}; the implementation's answer is itself invalid: {exc}") from None
     if dropped(closed):
         raise NonStrict(
-            f"the client sent {sent}; the implementation dropped TCP without a close frame. The strict verdict is a "
-            f"close frame with 1002 (RFC 6455 §7.4.1).\nbytes exchanged:\n{conn.transcript.format()}"
+            f"the client sent {sent}; the implementation failed the connection by dropping TCP without a close frame "
+            "(strictly, a close frame).",
+            expected="a close frame with code 1002",
+            observed=how_it_ended(closed),
+            transcript=conn.transcript,
         )
     if closed.code != 1002:
         raise Violation(
-            f"the client sent {sent}; the implementation answered with {how_it_ended(closed)}, as if the close frame "
-            f"were valid. RFC 6455 §5.5.1 and §7.4 make it a protocol error: the connection is failed with 1002.\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            f"the client sent {sent}; the implementation answered as if the close frame were valid, where it is a "
+            "protocol error.",
+            expected="a close frame with code 1002",
+            observed=how_it_ended(closed),
+            transcript=conn.transcript,
         )
 
 
@@ -179,10 +193,11 @@ async def test_data_frames_after_the_close_frame_are_not_processed(impl, server,
     server.barrier()
     if received.events or dropped(closed):
         raise Violation(
-            f"the client sent a close frame and a text frame in one segment; on_message was called with "
-            f"{received.events!r} and the connection ended with {how_it_ended(closed)}. RFC 6455 §1.4 discards data "
-            f"after a close frame, which is answered by a close frame (§5.5.1).\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            "the client sent a close frame and a text frame in one segment: data after a close frame is discarded, "
+            "and the close frame is answered by a close frame.",
+            expected="no on_message call, then a close frame",
+            observed=f"on_message calls {received.events!r}, then {how_it_ended(closed)}",
+            transcript=conn.transcript,
         )
 
 
@@ -208,10 +223,13 @@ async def test_write_message_after_close_raises_websocket_closed_error(impl, ser
     async with await ws.open(srv, "/ws") as conn:
         await conn.close(1000)
     events = outcome.wait_for(1, ws.timeout, "call on_close")
-    assert events == ["WebSocketClosedError"], (
-        f"write_message in on_close, after the closing handshake, ended with {events!r}; Tornado documents that "
-        f"it raises WebSocketClosedError once the connection is closed."
-    )
+    if events != ["WebSocketClosedError"]:
+        raise Violation(
+            "write_message in on_close, after the closing handshake, did not raise WebSocketClosedError as Tornado "
+            "documents once the connection is closed.",
+            expected=["WebSocketClosedError"],
+            observed=events,
+        )
 
 
 @check("Tornado docs: WebSocketHandler.on_close; RFC 6455 §7.1.5", Level.MUST)
@@ -237,7 +255,10 @@ async def test_on_close_runs_once_when_the_peer_vanishes_without_a_close_frame(i
     await conn.aclose()  # TCP closed, no close frame
     closes.wait_for(1, ws.timeout, "call on_close after the peer closed TCP without a close frame")
     server.barrier()
-    assert closes.events == [None], (
-        f"the peer closed TCP without a close frame; on_close saw close_code {closes.events!r}, where Tornado "
-        f"documents one call (close_code None, as no close frame was received)."
-    )
+    if closes.events != [None]:
+        raise Violation(
+            "the peer closed TCP without a close frame; Tornado documents one on_close call, with close_code None "
+            "as no close frame was received.",
+            expected="close_code [None]",
+            observed=f"close_code {closes.events!r}",
+        )

@@ -45,16 +45,20 @@ async def test_compressed_message_round_trips(impl, server, ws, kind, size):
         header = handshake_fields(conn).get("sec-websocket-extensions", "")
         if "permessage-deflate" not in header:
             raise Violation(
-                f"a handler whose get_compression_options returns {{}} did not accept permessage-deflate "
-                f"(Sec-WebSocket-Extensions {header!r}).\nbytes exchanged:\n{conn.transcript.format()}"
+                "a handler whose get_compression_options returns {} did not accept permessage-deflate.",
+                expected="Sec-WebSocket-Extensions: permessage-deflate...",
+                observed=f"Sec-WebSocket-Extensions {header!r}",
+                transcript=conn.transcript,
             )
         for _ in range(3):
             await (conn.send_text(sent) if isinstance(sent, str) else conn.send_bytes(sent))
             echoed = await conn.receive_message()
             if echoed != sent:
                 raise Violation(
-                    f"with permessage-deflate negotiated, {describe_message(sent)} came back as "
-                    f"{describe_message(echoed)} (RFC 7692 §7.2).\nbytes exchanged:\n{conn.transcript.format()}"
+                    "with permessage-deflate negotiated, a message did not come back intact.",
+                    expected=describe_message(sent),
+                    observed=describe_message(echoed),
+                    transcript=conn.transcript,
                 )
 
 
@@ -82,8 +86,11 @@ async def test_context_takeover_follows_the_negotiation(impl, server, ws, offer)
             echoed = await conn.receive_message()
             if echoed != sent:
                 raise Violation(
-                    f"with Sec-WebSocket-Extensions {header!r} agreed, echo {i + 1} of the same text came back as "
-                    f"{describe_message(echoed)} (RFC 7692 §7.1.1).\nbytes exchanged:\n{conn.transcript.format()}"
+                    f"with Sec-WebSocket-Extensions {header!r} agreed, echo {i + 1} of the same text did not come "
+                    "back intact.",
+                    expected=describe_message(sent),
+                    observed=describe_message(echoed),
+                    transcript=conn.transcript,
                 )
 
 
@@ -102,5 +109,4 @@ async def test_compressed_frame_without_negotiation_fails_the_connection(impl, s
             conn,
             code=1002,
             sent="a compressed binary frame (RSV1 set) while no extension was negotiated",
-            rule="RFC 7692 §6 with RFC 6455 §5.2",
         )

@@ -41,16 +41,17 @@ async def test_message_arrives_whole_with_its_type(impl, server, ws, kind, size)
         echoed = await conn.receive_message()
         if type(echoed) is not type(sent):
             raise Violation(
-                f"the client sent {describe_message(sent)} to a handler that echoes with "
-                f"write_message(message, binary=isinstance(message, bytes)); the implementation answered with "
-                f"{describe_message(echoed)}. Either on_message received the wrong type or write_message sent the "
-                f"wrong opcode: RFC 6455 §5.6 distinguishes text (0x1) from binary (0x2) frames and Tornado "
-                f"documents str for text and bytes for binary.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "a handler that echoes with write_message(message, binary=isinstance(message, bytes)) answered with "
+                "the other message type: either on_message received the wrong type or write_message sent the wrong "
+                "opcode (text is 0x1 and str, binary 0x2 and bytes).",
+                expected=describe_message(sent),
+                observed=describe_message(echoed),
+                transcript=conn.transcript,
             )
         if echoed != sent:
             raise Violation(
-                f"the client sent {describe_message(sent)} to an echo handler; the echo came back as "
-                f"{describe_message(echoed)}: the payload was not carried whole (RFC 6455 §5.2 payload length, "
-                f"§5.6 data frames)."
+                "the echo of a message did not come back whole (RFC 6455 §5.2: payload length).",
+                expected=describe_message(sent),
+                observed=describe_message(echoed),
+                transcript=conn.transcript,
             )

@@ -49,19 +49,22 @@ async def test_fragmented_message_with_an_interleaved_ping_reaches_on_message_wh
         except ConnectionClosedError as exc:
             raise Violation(
                 f"the client sent the text {whole!r} as three frames (text, continuation, continuation) with a ping "
-                f"after the first, then the text 'end'; the implementation ended the connection with "
-                f"{how_it_ended(exc.closed)} after on_message received {received.events!r}. RFC 6455 §5.4 allows control "
-                f"frames in the middle of a fragmented message and requires endpoints to handle them.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "after the first, then the text 'end'; the implementation ended the connection, where control frames "
+                "in the middle of a fragmented message are allowed and handled.",
+                expected=f"on_message calls {[whole, 'end']!r}, the connection open",
+                observed=f"on_message calls {received.events!r}, then {how_it_ended(exc.closed)}",
+                transcript=conn.transcript,
             ) from None
         calls = received.events
         if not (calls == [whole, "end"] and first == whole and second == "end"):
             raise Violation(
                 f"the client sent the text {whole!r} as three frames (text, continuation, continuation) with a "
-                f"ping after the first, then the text 'end'. on_message was called with {calls!r} and the echoes were "
-                f"{describe_message(first)} then {describe_message(second)}; one call with the whole text, then "
-                f"one with 'end', was expected (RFC 6455 §5.4: a fragmented message is one message; control frames "
-                f"may be interleaved).\nbytes exchanged:\n{conn.transcript.format()}"
+                "ping after the first, then the text 'end': a fragmented message is one message, and control frames "
+                "may be interleaved.",
+                expected=f"on_message calls {[whole, 'end']!r}, and their echoes",
+                observed=f"on_message calls {calls!r}; echoes {describe_message(first)} then "
+                f"{describe_message(second)}",
+                transcript=conn.transcript,
             )
 
 
@@ -94,16 +97,19 @@ async def test_message_in_several_fragments_reaches_on_message_whole(impl, serve
         except ConnectionClosedError as exc:
             raise Violation(
                 f"the client sent {describe_message(whole)} in {len(fragments)} fragments, then the text 'end'; the "
-                f"implementation ended the connection with {how_it_ended(exc.closed)} (RFC 6455 §5.4).\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "implementation ended the connection.",
+                expected="both messages echoed",
+                observed=how_it_ended(exc.closed),
+                transcript=conn.transcript,
             ) from None
     if received.events != [whole, "end"] or first != whole:
         shown = [describe_message(m) for m in received.events]
         raise Violation(
-            f"the client sent {describe_message(whole)} in {len(fragments)} fragments, then the text 'end'; "
-            f"on_message was called with {shown} and the first echo was {describe_message(first)}. RFC 6455 §5.4 "
-            f"makes the fragments one message, delivered once and whole.\n"
-            f"bytes exchanged:\n{conn.transcript.format()}"
+            f"the client sent {describe_message(whole)} in {len(fragments)} fragments, then the text 'end': the "
+            "fragments are one message, delivered once and whole.",
+            expected=f"on_message calls [{describe_message(whole)}, 'end'], the first echo the whole message",
+            observed=f"on_message calls {shown}, the first echo {describe_message(first)}",
+            transcript=conn.transcript,
         )
 
 
@@ -143,7 +149,7 @@ async def test_broken_fragment_sequence_fails_the_connection(impl, server, ws, f
     async with await ws.open(srv, "/ws") as conn:
         for raw in frames:
             await conn.send_raw(raw)
-        await expect_failed_connection(conn, code=1002, sent=sent, rule="RFC 6455 §5.4")
+        await expect_failed_connection(conn, code=1002, sent=sent)
 
 
 @check("Tornado docs: WebSocketHandler.on_message", Level.TORNADO)

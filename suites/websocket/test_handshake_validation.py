@@ -57,8 +57,8 @@ async def exchange(http, srv, request: bytes) -> tuple[int, dict[str, str], str]
         verdict = Timeout if deadline.cancel_called else Violation
         raise verdict(
             f"the implementation sent no complete response head to the opening handshake within {http.timeout:g}s; "
-            f"RFC 6455 §4.2.1 requires an HTTP response (an error status for a refused handshake).\n"
-            f"bytes exchanged:\n{transcript}"
+            "RFC 6455 §4.2.1 requires an HTTP response (an error status for a refused handshake).",
+            transcript=transcript,
         )
     head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1")
     status_line, *lines = head.split("\r\n")
@@ -94,10 +94,10 @@ async def test_unsupported_version_is_refused_with_426_naming_version_13(impl, s
     versions = [v.strip() for v in fields.get("sec-websocket-version", "").split(",")]
     if status != 426 or "13" not in versions:
         raise Violation(
-            f"an opening handshake with {told} was answered with status {status} and Sec-WebSocket-Version "
-            f"{fields.get('sec-websocket-version')!r}; RFC 6455 §4.4 requires the handshake to be aborted with an "
-            f"error such as 426 Upgrade Required and a Sec-WebSocket-Version field listing 13.\n"
-            f"bytes exchanged:\n{transcript}"
+            f"an opening handshake with {told} was not aborted with 426 naming the version the server supports.",
+            expected="426 Upgrade Required, Sec-WebSocket-Version listing 13",
+            observed=f"{status}, Sec-WebSocket-Version {fields.get('sec-websocket-version')!r}",
+            transcript=transcript,
         )
 
 
@@ -137,10 +137,11 @@ async def test_malformed_opening_handshake_is_refused_with_4xx(impl, server, htt
     server.barrier()
     if not 400 <= status < 500 or opened.events:
         raise Violation(
-            f"an opening handshake with {defect} was answered with status {status}"
-            f"{' and open() was called' if opened.events else ''}; RFC 6455 §4.2.1 requires the server to stop "
-            f"processing it and answer with an error status (4xx, such as 400 Bad Request).\n"
-            f"bytes exchanged:\n{transcript}"
+            f"an opening handshake with {defect} was not refused: the server stops processing it and answers with "
+            "an error status.",
+            expected="a 4xx status (such as 400 Bad Request), no open() call",
+            observed=f"{status}{', and open() was called' if opened.events else ''}",
+            transcript=transcript,
         )
 
 
@@ -158,10 +159,11 @@ async def test_cross_origin_handshake_is_refused_with_403_by_default(impl, serve
     same_status, _, same_transcript = await exchange(http, srv, same)
     if status != 403 or same_status != 101:
         raise Violation(
-            f"an opening handshake from Origin http://evil.example to {host} was answered with {status}, and one from "
-            f"Origin http://{host} with {same_status}; Tornado's default check_origin refuses other origins (403, as "
-            f"RFC 6455 §4.2.2 suggests) and accepts its own (101).\n"
-            f"bytes exchanged:\n{transcript}\n{same_transcript}"
+            "Tornado's default check_origin refuses a handshake from another origin (403, as RFC 6455 §4.2.2 "
+            "suggests) and accepts one from its own (101).",
+            expected=f"Origin http://evil.example: 403, Origin http://{host}: 101",
+            observed=f"Origin http://evil.example: {status}, Origin http://{host}: {same_status}",
+            transcript=f"{transcript}\n{same_transcript}",
         )
 
 
@@ -190,10 +192,11 @@ async def test_check_origin_override_is_honoured(impl, server, http, origin, exp
     status, _, transcript = await exchange(http, srv, request)
     if status != expected or asked.events != [origin]:
         raise Violation(
-            f"a handler whose check_origin allows only https://allowed.example got a handshake from Origin {origin}; "
-            f"check_origin was called with {asked.events!r} and the answer was {status}, where Tornado documents a "
-            f"call with the Origin value and {expected} ({'accepted' if expected == 101 else 'refused with 403'}).\n"
-            f"bytes exchanged:\n{transcript}"
+            f"a handler whose check_origin allows only https://allowed.example did not decide a handshake from "
+            f"Origin {origin} as Tornado documents: one call with the Origin value, then the handler's answer.",
+            expected=f"check_origin called with {[origin]!r}, then {expected}",
+            observed=f"check_origin called with {asked.events!r}, then {status}",
+            transcript=transcript,
         )
 
 
@@ -220,9 +223,10 @@ async def test_prepare_can_reject_the_handshake(impl, server, http):
     server.barrier()
     if status != 401 or opened.events:
         raise Violation(
-            f"prepare() raised HTTPError(401); the handshake was answered with {status}"
-            f"{' and open() was called' if opened.events else ''}. Tornado documents that an error raised in "
-            f"prepare() ends the request, so a 401 and no open() were expected.\nbytes exchanged:\n{transcript}"
+            "prepare() raised HTTPError(401), which ends the request as Tornado documents, yet the handshake went on.",
+            expected="401, no open() call",
+            observed=f"{status}{', and open() was called' if opened.events else ''}",
+            transcript=transcript,
         )
 
 
@@ -247,7 +251,8 @@ async def test_open_receives_the_path_arguments(impl, server, ws):
     expected = [(("lobby", "42"), {}), ((), {"room": "kitchen"})]
     if events != expected:
         raise Violation(
-            f"open() was called with {events!r} for /ws/lobby/42 on r'/ws/(\\w+)/(\\d+)' and /kw/kitchen on "
-            f"r'/kw/(?P<room>\\w+)'; Tornado documents that open() gets the URL pattern's groups as "
-            f"RequestHandler.get does: {expected!r}."
+            "open() did not get the URL pattern's groups as RequestHandler.get does, for /ws/lobby/42 on "
+            "r'/ws/(\\w+)/(\\d+)' and /kw/kitchen on r'/kw/(?P<room>\\w+)'.",
+            expected=expected,
+            observed=events,
         )

@@ -51,7 +51,6 @@ async def test_message_over_max_message_size_is_refused_with_1009(impl, server, 
             conn,
             code=1009,
             sent=f"{sent} with websocket_max_message_size={LIMIT}",
-            rule="Tornado docs (max_message_size) with RFC 6455 §7.4.1",
         )
 
 
@@ -72,8 +71,9 @@ async def test_ping_interval_sends_pings_whose_pongs_reach_on_pong(impl, server,
         message = await conn.receive_message()  # pings are answered on the way
     if message != "pong seen" or not conn.pings:
         raise Violation(
-            f"with websocket_ping_interval=0.02 the client received pings {conn.pings!r} and the message "
-            f"{message!r}; Tornado documents periodic pings."
+            "with websocket_ping_interval=0.02 the handler did not send periodic pings whose pongs reach on_pong.",
+            expected="pings, then the message 'pong seen'",
+            observed=f"pings {conn.pings!r}, then the message {message!r}",
         )
 
 
@@ -99,12 +99,14 @@ async def test_ping_timeout_closes_a_peer_that_does_not_answer(impl, server, ws)
         frames = parse_frames(received)
     if scope.cancel_called:
         raise Timeout(
-            f"with websocket_ping_interval=0.02 and websocket_ping_timeout=0.02, a peer that never answers pings "
-            f"received {[hex(f.opcode) for f in frames]} in {ws.timeout:g}s and the connection stayed open; Tornado "
-            f"documents that an unanswered ping closes it."
+            "with websocket_ping_interval=0.02 and websocket_ping_timeout=0.02, the connection to a peer that never "
+            f"answers pings stayed open for {ws.timeout:g}s; an unanswered ping closes it.",
+            expected="pings, then the close",
+            observed=f"frames with opcodes {[hex(f.opcode) for f in frames]}, the connection open",
         )
     if not any(f.opcode == PING for f in frames):
         raise Violation(
-            f"the connection was closed without any ping sent first (frames: {[hex(f.opcode) for f in frames]}); "
-            f"Tornado closes for an unanswered ping."
+            "the connection was closed without any ping sent first; Tornado closes for an unanswered ping.",
+            expected="a ping (0x9), then the close",
+            observed=f"frames with opcodes {[hex(f.opcode) for f in frames]}",
         )

@@ -13,7 +13,7 @@ from wsproto.extensions import PerMessageDeflate
 
 from conformance import Level, Trace, Violation, check, requires
 
-from ._support import compressing_echo_handler, echo_handler, handshake_fields, text_payload
+from ._support import compressing_echo_handler, describe_message, echo_handler, handshake_fields, text_payload
 
 pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 
@@ -41,10 +41,12 @@ async def test_selected_subprotocol_is_sent_back_and_only_then(impl, server, ws,
         transcript = conn.transcript.format()
     if offered.events != [["chat.v2", "chat.v1"]] or header != choice:
         raise Violation(
-            f"the client offered the subprotocols chat.v2, chat.v1 and select_subprotocol returned {choice!r}; it was "
-            f"called with {offered.events!r} and the 101 carried Sec-WebSocket-Protocol {header!r}. Tornado passes "
-            f"the offered list in order, and RFC 6455 §4.2.2 requires the selected value, or no field at all when "
-            f"none is selected.\nbytes exchanged:\n{transcript}"
+            f"the client offered the subprotocols chat.v2, chat.v1 and select_subprotocol returned {choice!r}: "
+            "Tornado passes the offered list in order, and the 101 carries the selected value, or no field at all "
+            "when none is selected.",
+            expected=f"select_subprotocol called with [['chat.v2', 'chat.v1']], Sec-WebSocket-Protocol {choice!r}",
+            observed=f"select_subprotocol called with {offered.events!r}, Sec-WebSocket-Protocol {header!r}",
+            transcript=transcript,
         )
 
 
@@ -98,8 +100,9 @@ async def test_permessage_deflate_is_accepted_with_the_offered_parameters(impl, 
         if problems:
             raise Violation(
                 f"the client offered permessage-deflate with {offer or 'no parameters'} to a handler whose "
-                f"get_compression_options returns {{}}; the 101 carried Sec-WebSocket-Extensions {header!r}: "
-                f"{'; '.join(problems)} (RFC 7692 §7.1).\nbytes exchanged:\n{conn.transcript.format()}"
+                f"get_compression_options returns {{}}: {'; '.join(problems)}.",
+                observed=f"Sec-WebSocket-Extensions {header!r}",
+                transcript=conn.transcript,
             )
         sent = text_payload(3000)
         for _ in range(2):
@@ -107,9 +110,11 @@ async def test_permessage_deflate_is_accepted_with_the_offered_parameters(impl, 
             echoed = await conn.receive_message()
             if echoed != sent:
                 raise Violation(
-                    f"with permessage-deflate negotiated ({header!r}), a text of 3000 bytes came back as "
-                    f"{echoed[:40]!r}... ({len(echoed)} bytes) (RFC 7692 §7.2).\n"
-                    f"bytes exchanged:\n{conn.transcript.format()}"
+                    f"with permessage-deflate negotiated ({header!r}), a text of 3000 bytes did not come back intact "
+                    "(RFC 7692 §7.2).",
+                    expected=describe_message(sent),
+                    observed=describe_message(echoed),
+                    transcript=conn.transcript,
                 )
 
 
@@ -124,7 +129,9 @@ async def test_no_extension_is_negotiated_when_the_handler_does_not_enable_compr
         header = handshake_fields(conn).get("sec-websocket-extensions")
         if header is not None:
             raise Violation(
-                f"a handler that does not override get_compression_options accepted the extensions {header!r}; "
-                f"Tornado documents compression as disabled by default, so no Sec-WebSocket-Extensions was "
-                f"expected.\nbytes exchanged:\n{conn.transcript.format()}"
+                "a handler that does not override get_compression_options accepted an extension: Tornado documents "
+                "compression as disabled by default.",
+                expected="no Sec-WebSocket-Extensions",
+                observed=f"Sec-WebSocket-Extensions {header!r}",
+                transcript=conn.transcript,
             )

@@ -47,19 +47,19 @@ async def test_opening_handshake_is_accepted_with_101_upgrade_and_accept_key(imp
         conn = await ws.connect(srv, "/ws", headers=[("Connection", "keep-alive")])
     except ProtocolViolation as exc:
         raise ProtocolViolation(
-            "the implementation's answer to a valid opening handshake is not a valid acceptance: wsproto "
-            f"refused it. RFC 6455 §4.2.2 requires a 101 with Upgrade, Connection and a correct "
-            f"Sec-WebSocket-Accept.\n{exc}"
+            "the implementation's answer to a valid opening handshake is not a valid acceptance (a 101 with "
+            f"Upgrade, Connection and a correct Sec-WebSocket-Accept): wsproto refused it.\n{exc}"
         ) from None
     async with conn:
         assert conn.handshake is not None
         transcript = conn.transcript.format()
         if not conn.handshake.accepted:
             raise Violation(
-                f"the implementation refused a valid opening handshake with status {conn.handshake.status}; the "
-                "request's Connection field carried 'Upgrade' and 'keep-alive', and RFC 6455 §4.2.1 requires only that "
-                "it include the token 'Upgrade' (case-insensitive), so a 101 was expected (§4.2.2).\n"
-                f"bytes exchanged:\n{transcript}"
+                "the implementation refused a valid opening handshake whose Connection field carried 'Upgrade' and "
+                "'keep-alive': RFC 6455 §4.2.1 asks only that it include the token 'Upgrade' (case-insensitive).",
+                expected="101 Switching Protocols",
+                observed=conn.handshake.status,
+                transcript=transcript,
             )
         sent = b"".join(
             data for direction, data in conn.transcript.entries if direction == ">>" and isinstance(data, bytes)
@@ -81,15 +81,19 @@ async def test_opening_handshake_is_accepted_with_101_upgrade_and_accept_key(imp
             problems.append(f"Sec-WebSocket-Accept is {fields.get('sec-websocket-accept')!r}, not {expected_accept!r}")
         if problems:
             raise Violation(
-                f"the implementation accepted the opening handshake but {'; '.join(problems)}. RFC 6455 §4.2.2 "
-                f"requires all four in the server's opening handshake.\nbytes exchanged:\n{transcript}"
+                "the implementation accepted the opening handshake without all four parts of the server's opening "
+                "handshake.",
+                expected=f"a 101, Upgrade 'websocket', Connection with 'Upgrade', Sec-WebSocket-Accept {expected_accept!r}",
+                observed="; ".join(problems),
+                transcript=transcript,
             )
         # The connection is usable: the handshake really switched protocols.
         await conn.send_text("after the handshake")
         echoed = await conn.receive_message()
         if echoed != "after the handshake":
             raise Violation(
-                f"after the 101, the text 'after the handshake' sent to an echo handler came back as {echoed!r}; the "
-                f"handshake did not leave a working WebSocket connection (RFC 6455 §4.2.2).\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "after the 101, the handshake did not leave a working WebSocket connection: an echo came back changed.",
+                expected="'after the handshake'",
+                observed=repr(echoed),
+                transcript=conn.transcript,
             )

@@ -33,16 +33,18 @@ async def test_ping_is_answered_by_a_pong_with_the_same_payload(impl, server, ws
         if not conn.pongs:
             raise Violation(
                 f"the client sent a ping with {len(PAYLOAD)} bytes of application data, then a close frame; the "
-                f"implementation ended the connection with {how_it_ended(closed)} without sending a pong. RFC 6455 "
-                f"§5.5.2 requires a pong in response to every ping received before a close frame.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "implementation sent no pong (RFC 6455 §5.5.2: every ping received before a close frame is answered).",
+                expected="a pong, then the close",
+                observed=f"no pong, then {how_it_ended(closed)}",
+                transcript=conn.transcript,
             )
         if PAYLOAD not in conn.pongs:
             raise Violation(
-                f"the client sent one ping with application data {PAYLOAD!r}; the implementation answered with "
-                f"pongs carrying {conn.pongs!r}. RFC 6455 §5.5.3 requires the pong to carry the ping's "
-                f"application data unchanged (unsolicited pongs may come too, but one must match).\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "no pong carried the ping's application data unchanged (unsolicited pongs may come too, but one "
+                "must match).",
+                expected=f"a pong with {PAYLOAD!r}",
+                observed=f"pongs with {conn.pongs!r}",
+                transcript=conn.transcript,
             )
 
 
@@ -69,15 +71,19 @@ async def test_unsolicited_pong_is_tolerated_and_reported_to_on_pong(impl, serve
             echoed = await conn.receive_message()
         except ConnectionClosedError as exc:
             raise Violation(
-                f"the client sent an unsolicited pong, then a text; the implementation ended the connection with "
-                f"{how_it_ended(exc.closed)}. RFC 6455 §5.5.3 allows unsolicited pongs.\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "the client sent an unsolicited pong, then a text; the implementation ended the connection, where "
+                "unsolicited pongs are allowed.",
+                expected="the text echoed",
+                observed=how_it_ended(exc.closed),
+                transcript=conn.transcript,
             ) from None
     assert echoed == "after the pong", f"the text after an unsolicited pong came back as {echoed!r}"
     if pongs.events != [b"heartbeat"]:
         raise Violation(
-            f"the client sent an unsolicited pong with b'heartbeat' before a text that was echoed; on_pong was called "
-            f"with {pongs.events!r}, where Tornado documents one call with the pong's data."
+            "the client sent an unsolicited pong with b'heartbeat' before a text that was echoed; on_pong did not "
+            "receive it as Tornado documents.",
+            expected="on_pong calls [b'heartbeat']",
+            observed=f"on_pong calls {pongs.events!r}",
         )
 
 
@@ -98,7 +104,7 @@ async def test_oversized_or_fragmented_control_frame_fails_the_connection(impl, 
     srv = server.serve([("/ws", echo_handler(impl))])
     async with await ws.open(srv, "/ws") as conn:
         await conn.send_raw(bad_frame)
-        await expect_failed_connection(conn, code=1002, sent=sent, rule="RFC 6455 §5.5")
+        await expect_failed_connection(conn, code=1002, sent=sent)
 
 
 @check("Tornado docs: WebSocketHandler.ping; RFC 6455 §5.5.2", Level.MUST)
@@ -124,12 +130,16 @@ async def test_handler_ping_reaches_the_peer_and_its_pong_reaches_on_pong(impl, 
             await conn.receive_message()  # answers the ping on the way (wsproto's side)
         except ConnectionClosedError as exc:
             raise Violation(
-                f"the handler called self.ping(b'ping me back'); the connection ended with {how_it_ended(exc.closed)} "
-                f"after the client received pings {conn.pings!r}.\nbytes exchanged:\n{conn.transcript.format()}"
+                "the handler called self.ping(b'ping me back'), and the connection ended.",
+                expected="a ping with b'ping me back', then the echo",
+                observed=f"pings {conn.pings!r}, then {how_it_ended(exc.closed)}",
+                transcript=conn.transcript,
             ) from None
     if conn.pings != [b"ping me back"] or pongs.events != [b"ping me back"]:
         raise Violation(
-            f"the handler called self.ping(b'ping me back'); the client received pings {conn.pings!r} and answered "
-            f"each, and on_pong saw {pongs.events!r}. Tornado documents that ping() sends its data in a ping frame "
-            f"and on_pong receives the answer's data.\nbytes exchanged:\n{conn.transcript.format()}"
+            "the handler called self.ping(b'ping me back') and the client answered every ping: ping() sends its "
+            "data in a ping frame, and on_pong receives the answer's data.",
+            expected="pings [b'ping me back'], on_pong calls [b'ping me back']",
+            observed=f"pings {conn.pings!r}, on_pong calls {pongs.events!r}",
+            transcript=conn.transcript,
         )

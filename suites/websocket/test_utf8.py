@@ -51,13 +51,16 @@ async def test_valid_utf8_text_is_delivered_intact(impl, server, ws, script, spl
         except ConnectionClosedError as exc:
             raise Violation(
                 f"the client sent the valid UTF-8 text {text!r}{' one byte per frame' if split else ''}; the "
-                f"implementation ended the connection with {how_it_ended(exc.closed)} (RFC 6455 §5.6, §8.1).\n"
-                f"bytes exchanged:\n{conn.transcript.format()}"
+                "implementation ended the connection.",
+                expected="the text echoed",
+                observed=how_it_ended(exc.closed),
+                transcript=conn.transcript,
             ) from None
     if received.events != [text] or echoed != text:
         raise Violation(
-            f"the client sent the valid UTF-8 text {text!r}{' one byte per frame' if split else ''}; on_message "
-            f"received {received.events!r} and the echo was {echoed!r} (RFC 6455 §5.6: the text must arrive intact)."
+            f"the valid UTF-8 text {text!r}{' sent one byte per frame' if split else ''} did not arrive intact.",
+            expected=f"on_message calls {[text]!r}, the same echo",
+            observed=f"on_message calls {received.events!r}, echo {echoed!r}",
         )
 
 
@@ -84,5 +87,5 @@ async def test_invalid_utf8_text_fails_the_connection(impl, server, ws, fragment
         for i, part in enumerate(fragments):
             await conn.send_raw(frame(TEXT if i == 0 else CONTINUATION, part, fin=i == len(fragments) - 1))
         await expect_failed_connection(
-            conn, code=1007, sent=f"a text message that is not UTF-8 ({b''.join(fragments)!r})", rule="RFC 6455 §8.1"
+            conn, code=1007, sent=f"a text message that is not UTF-8 ({b''.join(fragments)!r})"
         )
