@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 
-from conformance import Level, Trace, check, requires, wire_property
+from conformance import Level, Trace, Violation, check, requires, wire_property
 
 pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
 
@@ -211,11 +211,14 @@ def test_handler_observes_what_h11_parses_from_generated_requests(impl, server, 
             await conn.send(pieces)
             for item in expected:
                 answer = await conn.response_or_close(item["method"])
-                assert answer is not None and answer.status == 200, (
-                    f"request {len(observed) + 1} of {len(expected)} got "
-                    f"{answer.describe() if answer else 'a closed connection'} where h11 parses a valid request "
-                    f"{item}.\n{_regression(wire, pieces)}\nbytes exchanged:\n{conn.transcript.format()}"
-                )
+                if answer is None or answer.status != 200:
+                    raise Violation(
+                        f"request {len(observed) + 1} of {len(expected)} was not served, where h11 parses a valid "
+                        f"request {item}.\n{_regression(wire, pieces)}",
+                        expected="200 (the kit's handler answers every valid request)",
+                        observed=answer.describe() if answer else "a closed connection",
+                        transcript=conn.transcript,
+                    )
                 observed.append(json.loads(answer.body))
         return observed
 
@@ -287,10 +290,13 @@ def test_requests_h11_rejects_are_refused(impl, server, http, run_client, wire, 
             return answer, conn.transcript.format()
 
     answer, transcript = run_client(exchange)
-    assert answer is None or 400 <= answer.status < 500, (
-        f"bytes h11 rejects got {answer.describe()}; RFC 9112 (MUST): an invalid request is refused (4xx or a "
-        f"close), never served.\n{_regression(wire, pieces)}\nbytes exchanged:\n{transcript}"
-    )
+    if answer is not None and not 400 <= answer.status < 500:
+        raise Violation(
+            f"bytes h11 rejects as an invalid request were not refused.\n{_regression(wire, pieces)}",
+            expected="4xx, or the connection closed",
+            observed=answer.describe(),
+            transcript=transcript,
+        )
     server.barrier()
     assert len(trace.events) == before, (
         f"the handler ran ({trace.events[before:]}) for bytes h11 rejects.\n{_regression(wire, pieces)}"
