@@ -210,14 +210,17 @@ class Run:
         from .impl import load
         from .report import Results
 
+        # The profile first: hypothesis binds a property's settings when its module is
+        # imported, and loading the implementation may import suite modules (a broken
+        # implementation names its checks through them).
+        _profiles.register()
+        if not getattr(self.config.option, "hypothesis_profile", None):
+            _profiles.load_default()
         name = self.settings.impl_name or DEFAULT_IMPL
         try:
             impl = load(name)
         except ImplementationError as exc:
             raise pytest.UsageError(str(exc)) from None
-        _profiles.register()
-        if not getattr(self.config.option, "hypothesis_profile", None):
-            _profiles.load_default()
         path: Path | str | None = self.settings.expectations
         if path is None:
             path = shipped_expectations(impl)
