@@ -114,9 +114,20 @@ def area_of(item: pytest.Item) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def check_mark(item: pytest.Item) -> pytest.Mark | None:
+    """The `check` declaration of ``item``: a parametrized case's own (given in
+    ``pytest.param(marks=check(...))``) before the function's, so one case can carry the
+    level of its own rule."""
+    callspec = getattr(item, "callspec", None)
+    for mark in getattr(callspec, "marks", ()) or ():
+        if mark.name == "conformance":
+            return mark
+    return item.get_closest_marker("conformance")
+
+
 def describe(item: pytest.Item) -> dict[str, Any]:
     """The metadata of a check, as the report and the JSON use it."""
-    mark = item.get_closest_marker("conformance")
+    mark = check_mark(item)
     return {
         "id": check_id(item),
         "area": area_of(item),
@@ -130,7 +141,7 @@ def validate_item(item: pytest.Item) -> str | None:
     areas = [name for name in AREAS if item.get_closest_marker(name) is not None]
     if len(areas) != 1:
         return f"carries {len(areas)} area markers ({', '.join(areas) or 'none'}); exactly one of {', '.join(AREAS)} is required"
-    mark = item.get_closest_marker("conformance")
+    mark = check_mark(item)
     if mark is None or not mark.kwargs.get("reference") or mark.kwargs.get("level") not in LEVEL_ORDER:
         return "has no @check(reference, level) declaration; every check must cite its reference and level"
     return None

@@ -7,9 +7,10 @@ how. A framing bug then shows up as a wrong echo, not as a guess.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from conformance import Trace, Violation
+from conformance import NonStrict, Timeout, Trace, Violation
 
 #: Methods the echo handler answers; HEAD is left out on purpose (its response has no body).
 ECHO_METHODS = ("get", "post", "put", "delete", "patch", "options")
@@ -118,22 +119,121 @@ def attributes_app(
     return [(r".*", Attributes)]
 
 
-async def assert_rejected(conn: Any, server: Any, trace: Trace, what: str, method: str = "GET") -> None:
-    """The request already sent on ``conn`` must be answered 4xx (or the connection
-    closed), its handler must not run, and the server must log no unhandled exception.
+@dataclass(frozen=True)
+class Refusal:
+    """What the rule a check cites asks of a server that refuses a request.
+
+    A refusal is judged against the sentence that requires it, never more loosely:
+
+    * ``statuses``: the status codes the rule names; any 4xx when empty. Another 4xx
+      meets the rule's intent (the request is refused) but not its strict form: non-strict.
+    * ``answer``: the rule requires a response (a MUST). Closing the connection without
+      one then fails the check; where the response is a SHOULD (or the rule names none)
+      a silent close is non-strict.
+    * ``close``: after the response the connection is closed, as a requirement ("MUST")
+      or a recommendation ("SHOULD", non-strict when it stays open); ``None`` when the
+      rule says nothing about it.
+    * ``rule``: the requirement in a few words, for the failure message.
+    """
+
+    statuses: tuple[int, ...]
+    answer: bool
+    close: str | None
+    rule: str
+
+    def expectation(self) -> str:
+        codes = " or ".join(str(s) for s in self.statuses) if self.statuses else "a 4xx status"
+        text = codes + (", then the connection closed" if self.close else "")
+        return text if self.answer else text + " (a close without a response is non-strict)"
+
+
+#: RFC 9112 §6.3 rules 4 and 5: an invalid Content-Length, or a Transfer-Encoding whose
+#: final coding is not chunked, in a request.
+MUST_400_AND_CLOSE = Refusal(
+    (400,),
+    True,
+    "MUST",
+    "RFC 9112 §6.3: the server MUST respond with a 400 (Bad Request) and then close the connection",
+)
+#: RFC 9112 §3.2 (Host) and §5.1 (whitespace before the colon).
+MUST_400 = Refusal((400,), True, None, "the server MUST respond with a 400 (Bad Request)")
+#: RFC 9112 §2.2: octets that do not match the HTTP-message grammar.
+SHOULD_400_AND_CLOSE = Refusal(
+    (400,),
+    False,
+    "SHOULD",
+    "RFC 9112 §2.2: a server that receives octets not matching the HTTP-message grammar SHOULD respond with a 400 "
+    "(Bad Request) and close the connection",
+)
+#: RFC 9112 §3: an invalid request-line.
+SHOULD_400_OR_301 = Refusal(
+    (400, 301),
+    False,
+    None,
+    "RFC 9112 §3: recipients of an invalid request-line SHOULD respond with a 400 (Bad Request) or a 301 redirect",
+)
+
+
+#: `assert_rejected`'s default: read the answer from the connection.
+UNREAD: Any = object()
+
+
+async def assert_rejected(
+    conn: Any, server: Any, trace: Trace, what: str, method: str = "GET", *, refusal: Refusal, answer: Any = UNREAD
+) -> None:
+    """The request already sent on ``conn`` must be refused as ``refusal`` says, its
+    handler must not run, and the server must log no unhandled exception.
 
     ``what`` names the request ("a request with 'Content-Length: +5'"); the rule that
-    makes it invalid is the check's own ``@check`` reference.
+    makes it invalid is the check's own ``@check`` reference. A departure from the strict
+    form (see `Refusal`) is raised as `NonStrict` only once nothing worse was found.
+    ``answer``: the response (or None for a close) when the check has read it already.
     """
     __tracebackhide__ = True
-    answer = await conn.response_or_close(method)
-    if answer is not None and not (400 <= answer.status < 500):
+    if answer is UNREAD:
+        answer = await conn.response_or_close(method)
+    lenient: NonStrict | None = None
+    if answer is None:
+        if refusal.answer:
+            raise Violation(
+                f"{what} was met with a closed connection and no response; {refusal.rule}.",
+                expected=refusal.expectation(),
+                observed="the connection closed without a response",
+                transcript=conn.transcript,
+            )
+        lenient = NonStrict(
+            f"{what} was refused by closing the connection without a response; {refusal.rule}.",
+            expected=refusal.expectation(),
+            observed="the connection closed without a response",
+            transcript=conn.transcript,
+        )
+    elif not (400 <= answer.status < 500 or answer.status in refusal.statuses):
         raise Violation(
-            f"{what} was served instead of refused.",
-            expected="a 4xx status, or the connection closed",
+            f"{what} was served instead of refused; {refusal.rule}.",
+            expected=refusal.expectation(),
             observed=f"{answer.describe()} with body {answer.body[:80]!r}",
             transcript=conn.transcript,
         )
+    else:
+        if refusal.statuses and answer.status not in refusal.statuses:
+            lenient = NonStrict(
+                f"{what} was refused with {answer.status}, not with the status the rule names; {refusal.rule}.",
+                expected=refusal.expectation(),
+                observed=answer.describe(),
+                transcript=conn.transcript,
+            )
+        if refusal.close and not await _closes(conn):
+            kept_open = (Violation if refusal.close == "MUST" else NonStrict)(
+                f"after refusing {what} the implementation kept the connection open; {refusal.rule}: the framing "
+                "of whatever follows on it is unknown.",
+                expected="the connection closed after the response",
+                observed=f"{answer.describe()}, then the connection stayed open for {conn.timeout:g}s",
+                transcript=conn.transcript,
+            )
+            if isinstance(kept_open, NonStrict):
+                lenient = lenient or kept_open
+            else:
+                raise kept_open
     server.barrier()
     if trace.events != []:
         raise Violation(
@@ -148,3 +248,13 @@ async def assert_rejected(conn: Any, server: Any, trace: Trace, what: str, metho
             f"{what} raised an unhandled exception in the implementation; a malformed request is the "
             f"client's error, answered with 4xx:\n{server.log.format(unhandled)}"
         )
+    if lenient is not None:
+        raise lenient
+
+
+async def _closes(conn: Any) -> bool:
+    """True when the implementation closes ``conn`` (after a response) within the deadline."""
+    try:
+        return bool(await conn.closed_by_peer())
+    except Timeout:
+        return False
