@@ -110,6 +110,13 @@ MALFORMED = [
     pytest.param("POST", {}, "the method POST", id="post-method"),
     pytest.param("GET", {"drop": ("Upgrade",)}, "no Upgrade field", id="missing-upgrade"),
     pytest.param("GET", {"Upgrade": "h2c"}, "Upgrade: h2c", id="upgrade-not-websocket"),
+    pytest.param("GET", {"drop": ("Connection",)}, "no Connection field", id="missing-connection"),
+    pytest.param(
+        "GET",
+        {"Connection": "keep-alive"},
+        "Connection: keep-alive (no Upgrade token)",
+        id="connection-without-upgrade",
+    ),
 ]
 
 
@@ -117,9 +124,9 @@ MALFORMED = [
 @pytest.mark.parametrize(("method", "change", "defect"), MALFORMED)
 async def test_malformed_opening_handshake_is_refused_with_4xx(impl, server, http, method, change, defect):
     """RFC 6455 §4.2.1: the client's handshake must be "An HTTP/1.1 or higher GET request",
-    with "An |Upgrade| header field containing the value "websocket"" and "A
-    |Sec-WebSocket-Key| header field with a base64-encoded value that, when decoded, is 16
-    bytes in length". "If the server, while reading the handshake, finds that the client did
+    with "An |Upgrade| header field containing the value "websocket"", "A |Connection| header
+    field that includes the token "Upgrade"" and "A |Sec-WebSocket-Key| header field with a
+    base64-encoded value that, when decoded, is 16 bytes in length". "If the server, while reading the handshake, finds that the client did
     not send a handshake that matches the description below ..., the server MUST stop
     processing the client's handshake and return an HTTP response with an appropriate error
     code (such as 400 Bad Request)." """
