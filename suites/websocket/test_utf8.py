@@ -109,9 +109,10 @@ BARRIER = b"sent after the invalid fragment"
 async def test_invalid_utf8_fails_the_connection_at_the_first_invalid_fragment(impl, server, ws, fragments):
     """RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that
     the byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the
-    WebSocket Connection_." The RFC does not say when, within a fragmented message; Autobahn
-    (cases 6.4.1-6.4.2) reads it as "fail fast": as soon as a fragment makes the text invalid,
-    before the message ends. The client sends the message's first fragments, the last one
+    WebSocket Connection_." The RFC does not say when, within a fragmented message (§5.6:
+    "Invalid UTF-8 in reassembled messages is handled as described in Section 8.1");
+    Autobahn (cases 6.4.1-6.4.2) reads it as "fail fast": as soon as a fragment makes the
+    text invalid, before the message ends. The client sends the message's first fragments, the last one
     invalid whatever follows, all with FIN clear, then a ping (control frames may come between
     fragments, §5.4). A close frame with 1007 before the pong passes; a pong means the
     connection went on, and the final fragment follows: failing then met the MUST, not the
