@@ -86,25 +86,32 @@ PROBE = "probe sent after the defect"
 async def expect_failed_connection(conn: WebSocketConnection, *, code: int, sent: str) -> Closed:
     """Judge a connection that ``sent`` should have failed, strictly with close ``code``.
 
-    A probe message follows the defect; an echo of it means the connection went on. A
-    close frame with ``code`` passes; a TCP drop, or a close frame with another error
-    code, met the rule's intent but not its strict form (`NonStrict`); a normal closure
-    (1000, 1001) or a kept connection is a failure. The rule is the check's own ``@check``.
+    A probe message follows the defect; an echo of it means the connection went on (a
+    failure). How it ended is then judged by `judge_failed_connection`.
     """
     __tracebackhide__ = True
-    expected = f"the connection failed with a close frame carrying {code}"
     await conn.send_text(PROBE)
     try:
         message = await conn.receive_message()
     except ConnectionClosedError as exc:
-        closed = exc.closed
-    else:
-        raise Violation(
-            f"the client sent {sent}, then the text {PROBE!r}; the implementation kept the connection open.",
-            expected=expected,
-            observed=f"an answer to the probe: {describe_message(message)}",
-            transcript=conn.transcript,
-        )
+        return judge_failed_connection(conn, exc.closed, code=code, sent=sent)
+    raise Violation(
+        f"the client sent {sent}, then the text {PROBE!r}; the implementation kept the connection open.",
+        expected=f"the connection failed with a close frame carrying {code}",
+        observed=f"an answer to the probe: {describe_message(message)}",
+        transcript=conn.transcript,
+    )
+
+
+def judge_failed_connection(conn: WebSocketConnection, closed: Closed, *, code: int, sent: str) -> Closed:
+    """Judge how a connection that ``sent`` should have failed ended, strictly with ``code``.
+
+    A close frame with ``code`` passes; a TCP drop, or a close frame with another error
+    code, met the rule's intent but not its strict form (`NonStrict`); a normal closure
+    (1000, 1001, no code) is a failure. The rule is the check's own ``@check``.
+    """
+    __tracebackhide__ = True
+    expected = f"the connection failed with a close frame carrying {code}"
     if dropped(closed):
         raise NonStrict(
             f"the client sent {sent}; the implementation failed the connection by dropping TCP without a close "

@@ -18,11 +18,11 @@ from conformance.wire.ws_server import WebSocketServer
 pytestmark = [pytest.mark.websocket, requires("ioloop", "websocket")]
 
 
-@check("RFC 6455 §5.3", Level.MUST)
+@check("RFC 6455 §5.1, §5.3", Level.MUST)
 async def test_client_masks_every_frame(impl, ioloop, conformance_timeout):
-    """RFC 6455 §5.3: "A client MUST mask all frames that it sends to the server"; §5.1: "a
-    client MUST mask all frames that it sends to the server". The client sends a text, a
-    binary message and a close frame; each is read as it was on the wire."""
+    """RFC 6455 §5.1: "a client MUST mask all frames that it sends to the server (see Section
+    5.3 for further details)". The client sends a text, a binary message and a close frame;
+    each is read as it was on the wire."""
     websocket = impl.part("websocket")
     async with await WebSocketServer.listen(conformance_timeout) as kit:
 
@@ -90,13 +90,14 @@ async def test_client_refuses_a_wrong_sec_websocket_accept(impl, ioloop, conform
         )
 
 
-@check("RFC 6455 §4.1; Tornado docs: websocket_connect", Level.MUST)
+@check("Tornado docs: websocket_connect; RFC 6455 §4.1", Level.TORNADO)
 @requires(features=["websocket_connect_subprotocols"])
 async def test_client_offers_its_subprotocols_and_exposes_the_selected_one(impl, ioloop, conformance_timeout):
     """Tornado docs, websocket_connect: "``subprotocols`` may be a list of strings specifying
     proposed subprotocols. The selected protocol may be found on the ``selected_subprotocol``
     attribute of the connection object". RFC 6455 §4.1: the client sends them in
-    |Sec-WebSocket-Protocol| "ordered by preference"."""
+    |Sec-WebSocket-Protocol| "ordered by preference" (the field itself is a MAY: offering
+    them is Tornado's API, not an RFC requirement)."""
     websocket = impl.part("websocket")
     async with await WebSocketServer.listen(conformance_timeout) as kit:
 
@@ -123,11 +124,13 @@ async def test_client_offers_its_subprotocols_and_exposes_the_selected_one(impl,
         )
 
 
-@check("RFC 7692 §5, §7.2; Tornado docs: websocket_connect", Level.MUST)
+@check("Tornado docs: websocket_connect; RFC 7692 §5, §7.2", Level.TORNADO)
 async def test_client_negotiates_compression_and_round_trips_compressed_messages(impl, ioloop, conformance_timeout):
     """Tornado docs, websocket_connect: "``compression_options`` is interpreted in the same way
     as the return value of WebSocketHandler.get_compression_options". RFC 7692 §5: the client
-    offers permessage-deflate; once the server accepts, messages are compressed (§7.2)."""
+    offers permessage-deflate; once the server accepts, messages are compressed (§7.2). The
+    RFC lets an endpoint offer no extension and send a message uncompressed after all; that
+    the client offers it and compresses is Tornado's documented choice."""
     websocket = impl.part("websocket")
     text = "compress me " * 200
     async with await WebSocketServer.listen(conformance_timeout) as kit:

@@ -23,11 +23,13 @@ SIZES = (0, 125, 126, 127, 65535, 65536, 262144)
 CASES = [pytest.param(kind, size, id=f"{kind}-{size}-bytes") for kind in ("text", "binary") for size in SIZES]
 
 
-@check("RFC 6455 §5.6", Level.MUST)
+@check("RFC 6455 §5.6, §6.2; Tornado docs: WebSocketHandler.on_message, write_message", Level.MUST)
 @pytest.mark.parametrize(("kind", "size"), CASES)
 async def test_message_arrives_whole_with_its_type(impl, server, ws, kind, size):
     """RFC 6455 §5.6: "Text: The "Payload data" is text data encoded as UTF-8"; "Binary: The
-    "Payload data" is arbitrary binary data". Tornado docs: on_message receives a str for a
+    "Payload data" is arbitrary binary data". §6.2: "Upon receiving a data frame (Section
+    5.6), the endpoint MUST note the /type/ of the data as defined by the opcode". Tornado
+    docs: on_message receives a str for a
     text message and bytes for a binary one, and ``write_message(message, binary=...)`` sends
     "a binary message if binary is true, a text (utf-8) message otherwise". An echo handler
     built on both must return every message whole, with its type."""

@@ -1,17 +1,17 @@
 """Frame validation: a frame with a reserved bit set or a reserved opcode fails the
-connection instead of being processed.
+connection instead of being processed, and so does a client frame that is not masked.
 
-Reference: RFC 6455 §5.2 (https://www.rfc-editor.org/rfc/rfc6455#section-5.2) and §7.1.7.
+Reference: RFC 6455 §5.1, §5.2 (https://www.rfc-editor.org/rfc/rfc6455#section-5.2) and §7.1.7.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance import Level, check, requires
-from conformance.wire.ws import TEXT, frame
+from conformance import Level, Trace, Violation, check, requires
+from conformance.wire.ws import TEXT, ConnectionClosedError, frame
 
-from ._support import echo_handler, expect_failed_connection
+from ._support import PROBE, describe_message, echo_handler, expect_failed_connection, how_it_ended, recorder_handler
 
 pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 
@@ -40,3 +40,42 @@ async def test_reserved_frame_header_field_fails_the_connection(impl, server, ws
     async with await ws.open(srv, "/ws") as conn:  # no extension is negotiated
         await conn.send_raw(bad_frame)
         await expect_failed_connection(conn, code=1002, sent=f"a frame with {defect} (no extension was negotiated)")
+
+
+UNMASKED = "an unmasked text frame"
+
+
+@check("RFC 6455 §5.1", Level.MUST)
+async def test_unmasked_client_frame_closes_the_connection(impl, server, ws):
+    """RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not
+    masked. In this case, a server MAY send a Close frame with a status code of 1002 (protocol
+    error) as defined in Section 7.4.1." After the handshake the client sends the text
+    'an unmasked text frame' unmasked, then a masked probe: the server closes the connection
+    (a close frame first, with whatever code, is its choice), and neither text reaches
+    on_message."""
+    received = Trace()
+    srv = server.serve([("/ws", recorder_handler(impl, received))])
+    async with await ws.open(srv, "/ws") as conn:
+        await conn.send_raw(frame(TEXT, UNMASKED.encode(), mask=False))
+        await conn.send_text(PROBE)
+        try:
+            message = await conn.receive_message()
+        except ConnectionClosedError as exc:
+            closed = exc.closed
+        else:
+            raise Violation(
+                f"the client sent the text {UNMASKED!r} in a frame that is not masked, then the masked text "
+                f"{PROBE!r}; the implementation processed the frame and kept the connection open.",
+                expected="the connection closed (a close frame with 1002 allowed first), nothing delivered",
+                observed=f"an answer: {describe_message(message)}",
+                transcript=conn.transcript,
+            )
+    server.barrier()
+    if received.events:
+        raise Violation(
+            f"the client sent the text {UNMASKED!r} in a frame that is not masked; the implementation closed the "
+            "connection, but only after delivering what it received to the application.",
+            expected="the connection closed, on_message never called",
+            observed=f"on_message calls {received.events!r}, then {how_it_ended(closed)}",
+            transcript=conn.transcript,
+        )

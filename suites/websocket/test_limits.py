@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.websocket, requires("web", "httpserver", "websocket")]
 LIMIT = 1024
 
 
-@check("Tornado docs: WebSocketHandler.max_message_size; RFC 6455 §7.4.1", Level.MUST)
+@check("Tornado docs: WebSocketHandler.max_message_size; RFC 6455 §7.4.1", Level.TORNADO)
 @pytest.mark.parametrize("shape", ["one-frame", "fragmented", "compressed-expansion"])
 async def test_message_over_max_message_size_is_refused_with_1009(impl, server, ws, shape):
     """Tornado docs, max_message_size: "Maximum allowed message size. If the remote peer sends
