@@ -348,7 +348,12 @@ def _websocket_connect_takes(keyword: str) -> Callable[[Implementation], bool]:
 
 #: Feature name -> detector. A check declares features with ``requires(features=...)``.
 FEATURES: dict[str, Callable[[Implementation], bool]] = {
-    "signed_cookies": lambda impl: impl.part("web") is not None and hasattr(impl.part("web"), "create_signed_value"),
+    # The documented handler API: RequestHandler.create_signed_value and a signed-cookie
+    # getter (get_signed_cookie since Tornado 6.3, get_secure_cookie before).
+    "signed_cookies": lambda impl: (
+        all(_handler_has(name)(impl) for name in ("create_signed_value", "get_secure_cookie"))
+        or all(_handler_has(name)(impl) for name in ("create_signed_value", "get_signed_cookie"))
+    ),
     "signed_value_v2": _signed_value_v2,
     "set_secure_cookie": _handler_has("set_secure_cookie"),
     "set_signed_cookie": _handler_has("set_signed_cookie"),

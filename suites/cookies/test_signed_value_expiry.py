@@ -4,63 +4,46 @@ Reference: Tornado docs, security guide (https://www.tornadoweb.org/en/stable/gu
 and RequestHandler.get_signed_cookie's ``max_age_days``
 (https://www.tornadoweb.org/en/stable/web.html#tornado.web.RequestHandler.get_signed_cookie).
 
-Rule of this module: time is never waited for. The check drives the module-level
-``create_signed_value``/``decode_signed_value`` pair (what get_signed_cookie is built
-on) with the public ``clock`` keyword, so an implementation without it is *not provided*.
+Rule of this module: time is never waited for and never injected. The kit signs the
+values itself (``_support.sign``) an hour and two days before the request and hands
+them to ``get_signed_cookie(name, value=..., max_age_days=1)``, the documented API.
 """
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 
-from conformance import Level, Violation, check, not_provided, requires
+from conformance import Level, Violation, check, requires
 
-pytestmark = [pytest.mark.cookies, requires("web", features=("signed_cookies",))]
+from ._support import DAY, Read, now, serve_signer, sign
+
+pytestmark = [pytest.mark.cookies, requires("web", "httpserver", features=("signed_cookies",))]
 
 SECRET = "conformance-cookie-secret-0123456789"
-SIGNED_AT = 1_700_000_000  # 2023-11-14T22:13:20Z
-DAY = 86400
 
 
-def _require_clock(web) -> None:
-    for name in ("create_signed_value", "decode_signed_value"):
-        function = getattr(web, name, None)
-        if function is None:
-            not_provided(f"web.{name}")
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            not_provided(f"web.{name} has no inspectable signature to find its 'clock' keyword")
-        if "clock" not in parameters:
-            not_provided(f"web.{name} takes no 'clock' keyword")
-
-
-@check("Tornado docs: RequestHandler.get_signed_cookie (max_age_days)", Level.MUST)
-def test_expired_signed_value_is_rejected(impl):
+@check("Tornado docs: guide/security, Cookies and signed cookies", Level.MUST)
+async def test_expired_signed_value_is_rejected(impl, server, http):
     """Tornado docs, security guide: "If the cookie is old or if the signature doesn't
     match, get_signed_cookie will return None just as if the cookie isn't set." With
-    ``max_age_days=1``, a value decoded an hour after signing validates and one decoded
-    two days after signing does not."""
-    web = impl.part("web")
-    _require_clock(web)
-    signed = web.create_signed_value(SECRET, "session", "ada", clock=lambda: SIGNED_AT)
-    fresh = web.decode_signed_value(SECRET, "session", signed, max_age_days=1, clock=lambda: SIGNED_AT + 3600)
-    if fresh != b"ada":
+    ``max_age_days=1``, a value signed an hour before the request validates and one
+    signed two days before it does not."""
+    signer = serve_signer(impl, server, SECRET)
+    signed_at = now()
+    fresh = Read("session", sign(SECRET, "session", b"ada", timestamp=signed_at - 3600), {"max_age_days": 1})
+    expired = Read("session", sign(SECRET, "session", b"ada", timestamp=signed_at - 2 * DAY), {"max_age_days": 1})
+    [(got_fresh, error_fresh), (got_expired, error_expired)] = await signer.read(http, [fresh, expired])
+    if error_fresh or got_fresh != b"ada":
         raise Violation(
-            f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}, which "
-            "decode_signed_value(secret, 'session', that, max_age_days=1) did not validate one hour later: a value "
-            "younger than max_age_days validates (the expired case below would prove nothing otherwise).",
+            f"{fresh.call(signer.getter)}, for a value signed an hour before the request, did not validate it: a "
+            "value younger than max_age_days validates (the expired case would prove nothing otherwise).",
             expected="b'ada'",
-            observed=repr(fresh),
+            observed=error_fresh or f"returned {got_fresh!r}",
         )
-    expired = web.decode_signed_value(SECRET, "session", signed, max_age_days=1, clock=lambda: SIGNED_AT + 2 * DAY)
-    if expired is not None:
+    if error_expired or got_expired is not None:
         raise Violation(
-            f"create_signed_value(secret, 'session', 'ada') at t={SIGNED_AT} gave {signed!r}, which "
-            "decode_signed_value(secret, 'session', that, max_age_days=1) still validated two days later: a "
-            "signed value older than max_age_days does not validate, or a stolen cookie stays valid forever.",
+            f"{expired.call(signer.getter)}, for a value signed two days before the request, did not read as None: "
+            "a signed value older than max_age_days does not validate, or a stolen cookie stays valid forever.",
             expected="None",
-            observed=repr(expired),
+            observed=error_expired or f"returned {got_expired!r}",
         )
