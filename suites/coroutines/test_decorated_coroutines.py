@@ -126,12 +126,15 @@ class OperationFailed(Exception):
 
 
 @pytest.mark.parametrize("nesting", ["native-awaits-decorated", "decorated-yields-native"])
-@check("Tornado docs: guide: Coroutines (exceptions)", Level.MUST)
+@check("Tornado docs: guide: How to call a coroutine; gen.coroutine", Level.MUST)
 def test_coroutine_exception_reaches_caller_with_its_type(impl, ioloop, nesting):
-    """The coroutines guide: an exception raised in a coroutine "will be re-raised" where
-    its Future is awaited or yielded (gen.coroutine: "the Future will be resolved with the
-    exception raised by the function"), so callers catch what the operation raised, by type.
-    Each coroutine suspends before raising, so the exception travels through a Future."""
+    """The coroutines guide, "How to call a coroutine": "Coroutines do not raise exceptions in
+    the normal way: any exception they raise will be trapped in the awaitable object until it
+    is yielded", and ``await`` "will unwrap the object returned by divide() and raise the
+    exception"; gen.coroutine: "When exceptions occur inside a coroutine, the exception
+    information will be stored in the Future object". So callers catch what the operation
+    raised, by type. Each coroutine suspends before raising, so the exception travels through
+    a Future."""
     gen, Future = impl.part("gen"), impl.part("concurrent").Future
     IOLoop = impl.part("ioloop").IOLoop
 

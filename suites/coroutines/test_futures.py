@@ -62,10 +62,11 @@ def _loop_iterations(impl, count):
     return turns()
 
 
-@check("Tornado docs: concurrent.Future", Level.MUST)
+@check("Tornado docs: concurrent.Future (alias for asyncio.Future: set_result, set_exception)", Level.MUST)
 def test_future_can_be_resolved_only_once(impl, ioloop):
-    """concurrent.Future: "Tornado's Future is an alias of asyncio.Future"; asyncio.Future
-    ``set_result``/``set_exception``: "Raises InvalidStateError if the Future is already done."
+    """concurrent.Future: "``tornado.concurrent.Future`` is an alias for `asyncio.Future`";
+    asyncio.Future ``set_result``: "Mark the Future as done and set its result. Raises an
+    InvalidStateError error if the Future is already done." (``set_exception`` likewise).
     A Future resolved a second time must refuse, keeping its first outcome."""
     Future = impl.part("concurrent").Future
 
@@ -97,13 +98,17 @@ def test_future_can_be_resolved_only_once(impl, ioloop):
     )
 
 
-@check("Tornado docs: concurrent.Future (asyncio.Future)", Level.MUST)
+@check(
+    "Tornado docs: concurrent.Future (alias for asyncio.Future; the traceback is not a documented guarantee)",
+    Level.TORNADO,
+)
 def test_future_exception_carries_its_traceback(impl, ioloop):
-    """concurrent.Future: "Tornado's Future is an alias of asyncio.Future", whose
-    ``set_exception`` stores the exception object itself, so the awaiting caller re-raises it
-    with the traceback of the place that raised it (Tornado 5.0: "tracebacks are now
-    preserved"). A failure that reaches the caller without the frame that raised it cannot
-    be debugged."""
+    """concurrent.Future: "``tornado.concurrent.Future`` is an alias for `asyncio.Future`",
+    whose ``set_exception`` stores the exception object itself, so the awaiting caller
+    re-raises it with the traceback of the place that raised it. Neither Tornado's docs nor
+    asyncio's state that the traceback survives: it is what Tornado (through asyncio and
+    Python's exception objects) exhibits, hence TORNADO. A failure that reaches the caller
+    without the frame that raised it cannot be debugged."""
     Future = impl.part("concurrent").Future
 
     def raise_deep_in_the_operation():

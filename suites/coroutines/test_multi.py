@@ -94,11 +94,13 @@ def test_multi_raises_first_exception(impl, ioloop):
     )
 
 
-@check("Tornado docs: gen.multi", Level.MUST)
+@check("Tornado docs: gen.multi, gen.convert_yielded", Level.MUST)
 def test_multi_resolves_nested_structures(impl, ioloop):
     """gen.multi: "``children`` may either be a list or a dict whose values are yieldable
-    objects"; lists and dicts are themselves yieldable ("a list or dict of yieldable
-    objects"), so a nested structure resolves to the same structure of results."""
+    objects. ``multi()`` returns a new yieldable object that resolves to a parallel structure
+    containing their results"; lists and dicts are themselves yieldable (gen.convert_yielded:
+    "The default implementation accepts lists, dictionaries, and Futures"), so a nested
+    structure resolves to the same structure of results."""
     gen, Future = impl.part("gen"), impl.part("concurrent").Future
     IOLoop = impl.part("ioloop").IOLoop
 

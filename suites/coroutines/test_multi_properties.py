@@ -73,8 +73,10 @@ def test_multi_resolves_random_trees_to_their_structure_or_first_error(impl, iol
     order; if it is a dict, the result is a dict with the same keys", nested lists and dicts
     being yieldable too; "If any children raise exceptions, ``multi()`` will raise the
     first one." Whatever the tree and the completion order, the result mirrors the tree,
-    or the exception is the one of the first failing child, in the order the children were
-    given (Tornado waits for all children and picks the first failure in that order)."""
+    or the exception is the one of the first failing child in the order the children were
+    given: the docs define multi over a list as equivalent to ``for future in
+    list_of_futures: results.append(yield future)``, which raises the exception of the first
+    failing child in input order (depth first through nested children), whenever it failed."""
     gen, Future = impl.part("gen"), impl.part("concurrent").Future
     IOLoop = impl.part("ioloop").IOLoop
     leaves = _leaves_of(tree)

@@ -24,11 +24,13 @@ _CONCURRENT = 6
 _DELAY = 0.1
 
 
-@check("Tornado docs: guide: Asynchronous and non-Blocking I/O", Level.MUST)
+@check("Tornado docs: gen.sleep; guide: Asynchronous handlers, Asynchronous and non-Blocking I/O", Level.MUST)
 async def test_sleeping_requests_are_served_concurrently(impl, server, http):
-    """The guide: "Tornado [...] can scale to tens of thousands of open connections"; "An
-    asynchronous function returns before it is finished", and ``gen.sleep`` is "a
-    non-blocking analogue to `time.sleep`". N concurrent requests to a handler that awaits
+    """gen.sleep: "When used with ``yield`` in a coroutine, this is a non-blocking analogue to
+    `time.sleep` (which should not be used in coroutines because it is blocking)"; the guide,
+    "Asynchronous handlers": the HTTP verb methods "may be overridden as coroutines to make
+    the handler asynchronous", and "An **asynchronous** function returns before it is
+    finished" ("Asynchronous and non-Blocking I/O"). N concurrent requests to a handler that awaits
     ``gen.sleep(d)`` must overlap: together they take about one request's time, far below
     N times it. The baseline is one such request, measured in the same check."""
     web, gen = impl.part("web"), impl.part("gen")
@@ -120,11 +122,14 @@ async def test_work_offloaded_with_run_in_executor_does_not_stall_other_requests
     )
 
 
-@check("Tornado docs: guide: Asynchronous and non-Blocking I/O (long polling)", Level.MUST)
+@check("Tornado docs: guide: Asynchronous handlers; locks.Event", Level.MUST)
 async def test_long_poll_does_not_delay_short_requests(impl, server, http):
-    """The guide: Tornado is "ideal for long polling, WebSockets, and other applications that
-    require a long-lived connection to each user". A request that waits for an event (long
-    polling) must not hold up short requests: they are answered while it waits."""
+    """The guide, "Asynchronous handlers": the HTTP verb methods "may be overridden as
+    coroutines to make the handler asynchronous", with long polling as its example;
+    locks.Event: "An event blocks coroutines until its internal flag is set to True" (the
+    waiting coroutine, not the loop). A request that waits for an event (long polling) must
+    not hold up short requests: they are answered while it waits. (The guide's introduction,
+    Tornado is "ideal for long polling", is description, not the rule relied on.)"""
     web, locks = impl.part("web"), impl.part("locks")
     Future = impl.part("concurrent").Future
     if locks is not None:

@@ -42,8 +42,10 @@ def test_queue_put_waits_while_full_and_items_come_out_in_order(impl, ioloop):
     """queues.Queue: "Coordinate producer and consumer coroutines. If maxsize is 0 (the
     default) the queue size is unbounded"; ``put``: "Put an item into the queue, perhaps
     waiting until there is room"; ``get``: "Remove and return an item from the queue."
-    A producer puts four items into a queue of maxsize 2: the third put waits until the
-    consumer takes one."""
+    Items leave in the order they were put: the Queue's documented example prints them so,
+    and LifoQueue ("retrieves the most recently put items first") and PriorityQueue are the
+    documented alternatives to that order. A producer puts four items into a queue of
+    maxsize 2: the third put waits until the consumer takes one."""
     queues = impl.part("queues")
 
     async def scenario():
@@ -175,7 +177,8 @@ def test_condition_notify_wakes_waiters_in_the_order_they_waited(impl, ioloop):
 @check("Tornado docs: locks.Lock, locks.Semaphore, locks.Event", Level.MUST)
 @_needs("locks")
 def test_lock_semaphore_and_event_admit_as_documented(impl, ioloop):
-    """locks.Lock: "A lock for coroutines. [...] acquire: Attempt to lock. Returns an awaitable."
+    """locks.Lock: "A Lock begins unlocked, and `acquire` locks it immediately. While it is
+    locked, a coroutine that yields `acquire` waits until another coroutine calls `release`."
     locks.Semaphore: "A lock that can be acquired a fixed number of times before blocking."
     locks.Event: "An event blocks coroutines until its internal flag is set to True." """
     locks = impl.part("locks")

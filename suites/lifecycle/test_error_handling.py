@@ -53,7 +53,7 @@ def _traced_base(web, trace):
     return Traced
 
 
-@check("Tornado docs: RequestHandler.write_error", Level.MUST)
+@check("Tornado docs: RequestHandler.write_error; guide: Error Handling", Level.MUST)
 @pytest.mark.parametrize(
     ("make_handler", "status", "expected"),
     [
@@ -78,8 +78,9 @@ async def test_uncaught_exception_is_rendered_by_write_error_before_on_finish(
     HTTPError), an exc_info triple will be available as kwargs["exc_info"]"; send_error: "If output
     has been written but not yet flushed, it will be discarded and replaced with the error page";
     HTTPError: "Raising an HTTPError is a convenient alternative to calling
-    RequestHandler.send_error since it automatically ends the current function". on_finish is
-    "Called after the end of a request", error or not."""
+    RequestHandler.send_error since it automatically ends the current function"; the guide,
+    "Error Handling": "all other exceptions return a 500 status". on_finish is "Called after the
+    end of a request", error or not."""
     web = impl.part("web")
     trace = Trace()
     srv = server.serve([("/", make_handler(web, trace))])
@@ -115,15 +116,17 @@ _CASES = [
 ]
 
 
-@check("Tornado docs: RequestHandler.write_error; HTTPError", Level.MUST)
+@check("Tornado docs: RequestHandler.write_error; HTTPError; guide: Error Handling", Level.MUST)
 @pytest.mark.parametrize(("where", "kind", "style"), _CASES)
 async def test_error_reaches_write_error_with_exc_info_status_and_reason(impl, server, http, where, kind, style):
     """RequestHandler.write_error: "If this error was caused by an uncaught exception (including
     HTTPError), an exc_info triple will be available as kwargs["exc_info"]." HTTPError: "Raising
     an HTTPError is a convenient alternative to calling RequestHandler.send_error since it
     automatically ends the current function", and its ``reason`` is "the reason phrase to pass
-    in the status line". Any other exception is a 500. on_finish is "Called after the end of a
-    request", error or not. The same holds whether the hook is plain, ``async def`` or
+    in the status line". The guide, "Error Handling": "If a handler raises an exception, Tornado
+    will call RequestHandler.write_error to generate an error page. tornado.web.HTTPError can be
+    used to generate a specified status code; all other exceptions return a 500 status."
+    on_finish is "Called after the end of a request", error or not. The same holds whether the hook is plain, ``async def`` or
     ``@gen.coroutine``."""
     web = impl.part("web")
     trace = Trace()

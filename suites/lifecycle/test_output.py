@@ -47,12 +47,14 @@ async def test_render_uses_template_path_and_autoescapes_by_default(impl, server
     )
 
 
-@check("Tornado docs: RequestHandler.flush; RFC 9112 §7.1", Level.TORNADO)
+@check("Tornado docs: RequestHandler.flush; RFC 9112 §7.1 (descriptive: chunk boundaries are free)", Level.TORNADO)
 async def test_flush_sends_each_part_as_a_chunk(impl, server, http):
-    """RequestHandler.flush: "Flushes the current output buffer to the network." A response
-    whose length is unknown when its first part is flushed is sent with the chunked coding
-    (RFC 9112 §7.1); each flush() sends what was written since the last one as a chunk, and the
-    Future flush() returns resolves once the chunk is written."""
+    """RequestHandler.flush: "Flushes the current output buffer to the network." RFC 9112 §7.1
+    describes, without a requirement on where chunks end: "The chunked transfer coding wraps
+    content in order to transfer it as a series of chunks, each with its own size indicator".
+    Tornado's choice: a response whose length is unknown when its first part is flushed is sent
+    with the chunked coding, each flush() sends what was written since the last one as one
+    chunk, and the Future flush() returns resolves once the chunk is written."""
     web = impl.part("web")
     trace = Trace()
 

@@ -19,12 +19,15 @@ pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
         pytest.param(
             "POST",
             id="verb-not-implemented",
-            marks=check("Tornado docs: RequestHandler HTTP verb methods", Level.TORNADO),
+            marks=check("RFC 9110 §9.1 (SHOULD 405); Tornado docs: RequestHandler HTTP verb methods", Level.SHOULD),
         ),
         pytest.param(
             "BREW",
             id="verb-outside-supported-methods",
-            marks=check("Tornado docs: RequestHandler.SUPPORTED_METHODS", Level.TORNADO),
+            marks=check(
+                "Tornado docs: RequestHandler.SUPPORTED_METHODS; RFC 9110 §9.1 (SHOULD 501: Tornado answers 405)",
+                Level.TORNADO,
+            ),
         ),
     ],
 )
@@ -33,7 +36,15 @@ async def test_unsupported_method_gets_405_without_calling_a_verb_method(impl, s
     methods) to handle the corresponding HTTP method", and "To support a method not on this list,
     override the class variable SUPPORTED_METHODS". Tornado answers 405 Method Not Allowed both to
     a standard method the handler does not implement (POST here) and to a method missing from
-    SUPPORTED_METHODS even when the handler has a method of that name (BREW here)."""
+    SUPPORTED_METHODS even when the handler has a method of that name (BREW here).
+
+    RFC 9110 §9.1: "An origin server that receives a request method that is unrecognized or not
+    implemented SHOULD respond with the 501 (Not Implemented) status code. An origin server that
+    receives a request method that is recognized and implemented, but not allowed for the
+    target resource, SHOULD respond with the 405 (Method Not Allowed) status code." POST is
+    recognized and implemented by the server but not allowed by this handler: 405 is the RFC's
+    SHOULD. BREW is a method the server does not recognize: the RFC's SHOULD is 501, and 405
+    there is Tornado's choice (TORNADO)."""
     web = impl.part("web")
     calls = Trace()
 
