@@ -33,8 +33,8 @@ BROKEN = ALL_BROKEN
 #: caught in its area *and only there*. "area": it runs its own area only (still proving
 #: every check can fail on this Python and Tornado). "sample": area mode for the first
 #: broken implementation of each area only, proving the machinery on another Python.
-#: CI (tox) proves every check per area on py311 and samples the other Pythons, to stay
-#: within its budget; `tox -e selfcheck` runs the full cross-area proof.
+#: CI (tox) runs the full proof on py311 and samples the other Pythons (tox.ini has the
+#: budget); `tox -e selfcheck` runs the full proof alone.
 MODE = os.environ.get("CONFORMANCE_SELF_VALIDATION", "full")
 if MODE not in ("full", "area", "sample"):
     raise pytest.UsageError(f"CONFORMANCE_SELF_VALIDATION={MODE!r}: use full, area or sample")
