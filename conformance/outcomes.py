@@ -55,6 +55,9 @@ class Verdict(_Word):
     #: an oracle (h11, wsproto) rejected what the implementation sent
     PROTOCOL = "protocol"
     NON_STRICT = "non-strict"
+    #: the check could not run: its setup or teardown (the implementation's server, app or
+    #: client) raised something other than a violation, so no rule was judged
+    ERROR = "error"
 
 
 __all__ = ["Outcome", "Verdict"]

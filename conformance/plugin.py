@@ -296,7 +296,12 @@ def pytest_runtest_makereport(
         # exception group; the verdict is that of the one exception inside.
         while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
             exc = exc.exceptions[0]
-        verdict = exc.verdict if isinstance(exc, Violation) else Verdict.FAILED
+        if isinstance(exc, Violation):
+            verdict = exc.verdict
+        else:
+            # An exception outside the check's body (a fixture starting the implementation's
+            # server or app) is not a broken rule: the check never ran.
+            verdict = Verdict.FAILED if call.when == "call" else Verdict.ERROR
         report.user_properties.append(("conformance_verdict", verdict.value))
         if isinstance(exc, Violation):
             message = exc.what or type(exc).__name__
