@@ -15,12 +15,12 @@ def test_closing_instead_of_400_fails_the_must_refusals_and_is_non_strict_on_the
     records = {t["id"]: t for t in run.tests()}
     failed = run.ids_with("failed")
     non_strict = run.ids_with("non-strict")
-    assert failed == closing.EXPECTED_FAILURES, (
-        f"missed: {sorted(closing.EXPECTED_FAILURES - failed)}; also failed: {sorted(failed - closing.EXPECTED_FAILURES)}"
-    )
-    assert non_strict == closing.EXPECTED_NON_STRICT, (
-        f"missed: {sorted(closing.EXPECTED_NON_STRICT - non_strict)}; "
-        f"also non-strict: {sorted(non_strict - closing.EXPECTED_NON_STRICT)}"
+    # On an older Tornado a check it fails itself is an expected failure, whatever the defect.
+    tornados_own = run.ids_with("xfailed")
+    must, should = closing.EXPECTED_FAILURES - tornados_own, closing.EXPECTED_NON_STRICT - tornados_own
+    assert failed == must, f"missed: {sorted(must - failed)}; also failed: {sorted(failed - must)}"
+    assert non_strict == should, (
+        f"missed: {sorted(should - non_strict)}; also non-strict: {sorted(non_strict - should)}"
     )
     # Every failure is a violation of a rule that requires the response, never a timeout.
     for cid in failed:
@@ -31,4 +31,4 @@ def test_closing_instead_of_400_fails_the_must_refusals_and_is_non_strict_on_the
     strict = kit(
         f"--impl={closing.__name__}", f"--expectations={tornado_expectations}", "-m", "http11", "--strict-verdicts"
     )
-    assert strict.ids_with("failed") == closing.EXPECTED_FAILURES | closing.EXPECTED_NON_STRICT
+    assert strict.ids_with("failed") == must | should
