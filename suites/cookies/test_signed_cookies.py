@@ -27,6 +27,8 @@ import pytest
 
 from conformance import Level, Violation, check, not_provided, requires
 
+from ._support import signing_methods
+
 pytestmark = [pytest.mark.cookies, requires("web", "httpserver")]
 
 SECRET = "conformance-cookie-secret-0123456789"
@@ -35,22 +37,11 @@ SECRET = "conformance-cookie-secret-0123456789"
 VALUE = "ada?>>??\u00e9"
 
 
-def _signing_methods(web: Any) -> tuple[str, str]:
-    """The (setter, getter) method names the implementation provides."""
-    handler = web.RequestHandler
-    for setter, getter in (("set_signed_cookie", "get_signed_cookie"), ("set_secure_cookie", "get_secure_cookie")):
-        if hasattr(handler, setter) and hasattr(handler, getter):
-            return setter, getter
-    not_provided(
-        "RequestHandler has neither set_signed_cookie/get_signed_cookie nor set_secure_cookie/get_secure_cookie"
-    )
-
-
 def _serve_signed_cookies(impl: Any, server: Any) -> tuple[Any, str, str]:
     """An application with ``GET /set`` (signs VALUE into cookie ``session``) and
     ``GET /read?name=N`` (answers JSON ``{"found": bool, "hex": ...}`` for cookie N)."""
     web = impl.part("web")
-    setter, getter = _signing_methods(web)
+    setter, getter = signing_methods(web)
 
     class SetSession(web.RequestHandler):
         def get(self) -> None:
