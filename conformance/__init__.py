@@ -20,6 +20,11 @@ heavy, so that the pytest plugin stays cheap for projects that merely have the k
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (the rewriting skip must run before the imports below)
+from ._no_rewrite import skip_assertion_rewriting
+
+skip_assertion_rewriting()  # first, so the rest of the kit is imported as plain Python
+
 from ._fuzz import wire_property as wire_property
 from ._meta import AREAS as AREAS
 from ._meta import Level as Level

@@ -1,6 +1,9 @@
 """The kit's fixtures, for checks: the implementation, its loop, servers and oracle clients.
 
 Registered by the plugin (``pytest_plugins``); every fixture reads the session's `Run`.
+Imported without assertion rewriting, as the whole kit is (``conformance._no_rewrite``);
+the marker PYTEST_DONT_REWRITE tells a second pytest session in the same process
+(pytester) so, instead of it warning that the module was imported un-rewritten.
 
 Rules:
 

@@ -204,6 +204,9 @@ class Run:
         """Load the implementation and the expectations, once."""
         if self._impl is not None:
             return self
+        from ._no_rewrite import skip_assertion_rewriting_of_oracles
+
+        skip_assertion_rewriting_of_oracles()
         from . import _profiles
         from . import expectations as expectations_mod
         from .errors import ImplementationError
