@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -181,6 +182,8 @@ class Run:
         self.expectations: ExpectationSet = _no_expectations()
         self.expectations_path: str | None = None
         self._loop: LoopThread | None = None
+        self._clients: ExitStack | None = None
+        self._portal: Any = None
 
     # -- building -----------------------------------------------------------------------
     @classmethod
@@ -267,18 +270,34 @@ class Run:
         return loop
 
     def close(self) -> None:
-        """Stop the loop thread (end of the session)."""
+        """Stop the loop thread and the clients' thread (end of the session)."""
         loop, self._loop = self._loop, None
         if loop is not None:
             loop.stop()
+        clients, self._clients, self._portal = self._clients, None, None
+        if clients is not None:
+            clients.close()
 
     # -- the kit's clients ----------------------------------------------------------------
     def run_client(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run an async client-side function to completion on the configured anyio backend."""
-        import anyio
+        """Run an async client-side function to completion on the configured anyio backend.
 
+        The backend's event loop runs for the whole session in a thread of its own (an
+        anyio blocking portal): starting a trio run per check cost more than most checks'
+        exchanges. Each call is its own task there; Ctrl-C while waiting cancels it.
+        """
+        if self._portal is None:
+            from anyio.from_thread import start_blocking_portal
+
+            self._clients = ExitStack()
+            self._portal = self._clients.enter_context(start_blocking_portal(self.settings.backend))
+        task = self._portal.start_task_soon(fn, *args)
         try:
-            return anyio.run(fn, *args, backend=self.settings.backend)
+            try:
+                return task.result()
+            except KeyboardInterrupt:
+                task.cancel()
+                raise
         except BaseException as exc:
             # Ctrl-C while a check talks to the implementation may arrive wrapped in an
             # exception group (trio, task groups): it is an interrupt, never a verdict.
