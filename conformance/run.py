@@ -271,11 +271,21 @@ class Run:
 
     # -- the kit's clients ----------------------------------------------------------------
     def run_client(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run an async client-side function to completion on the configured anyio backend."""
+        """Run an async client-side function to completion on the configured anyio backend.
+
+        Every connection the kit opened in it is closed when it ends, however it ends.
+        """
         import anyio
 
+        from .wire._net import client_scope
+
+        async def scoped(*args: Any) -> Any:
+            __tracebackhide__ = True
+            async with client_scope():  # the kit's client sockets are closed whatever happens
+                return await fn(*args)
+
         try:
-            return anyio.run(fn, *args, backend=self.settings.backend)
+            return anyio.run(scoped, *args, backend=self.settings.backend)
         except BaseException as exc:
             # Ctrl-C while a check talks to the implementation may arrive wrapped in an
             # exception group (trio, task groups): it is an interrupt, never a verdict.
