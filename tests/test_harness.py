@@ -18,7 +18,7 @@ DEAD_TIMEOUT = 0.5
 def test_dead_implementation_ends_in_bounded_time_with_timeout_verdicts(kit, tornado_expectations) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
     run = kit(
-        "--impl=conformance.fixtures.broken.dead_server",
+        "--impl=conformance.fixtures.impls.dead_server",
         f"--conformance-timeout={DEAD_TIMEOUT}",
         f"--expectations={tornado_expectations}",
     )
