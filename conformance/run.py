@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .errors import Unresponsive
     from .expectations import ExpectationSet
     from .impl import Implementation
     from .report import Results
@@ -181,6 +182,8 @@ class Run:
         self.expectations: ExpectationSet = _no_expectations()
         self.expectations_path: str | None = None
         self._loop: LoopThread | None = None
+        #: set once the liveness probe got no answer: later checks that serve fail at once
+        self.unresponsive: Unresponsive | None = None
 
     # -- building -----------------------------------------------------------------------
     @classmethod
@@ -262,6 +265,19 @@ class Run:
             loop = LoopThread(self.impl, self.settings.timeout).start()
             self._loop = loop
         return loop
+
+    # -- liveness -------------------------------------------------------------------------
+    def after_timeout(self, check_id: str) -> Unresponsive | None:
+        """A check that served the implementation ended with a timeout: does it answer at all?
+
+        Runs the liveness probe (``conformance/_liveness.py``) unless the implementation is
+        already known to be unresponsive; returns the evidence when it is, else None.
+        """
+        if self.unresponsive is None:
+            from ._liveness import probe
+
+            self.unresponsive = probe(self.impl, self.settings.timeout, self.run_client, after=check_id)
+        return self.unresponsive
 
     def close(self) -> None:
         """Stop the loop thread (end of the session)."""
