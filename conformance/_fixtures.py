@@ -48,7 +48,12 @@ def server(request: pytest.FixtureRequest, impl: Implementation) -> Iterator[Ser
     from .server import Server, ServerLog
 
     require(impl, "web", "httpserver", *impl.loop_parts)
-    loop = Run.of(request.config).loop()
+    run = Run.of(request.config)
+    if run.unresponsive is not None:
+        # The liveness probe found the implementation answering nothing (docs/harness.md):
+        # the check fails at once, with the probe's evidence, instead of waiting its deadline.
+        raise run.unresponsive.again()
+    loop = run.loop()
     log = ServerLog()
     srv = Server(loop, log)
     request.node.stash[SERVER] = srv

@@ -84,6 +84,37 @@ class LoopUnresponsive(Timeout):
     """The implementation's event loop did not run a callback within the deadline."""
 
 
+class Unresponsive(Timeout):
+    """The implementation answers nothing on the wire: a check timed out, and the liveness
+    probe that followed (a fresh server whose one handler answers ``GET /`` with 200 "ok")
+    got no response within the deadline either.
+
+    Raised when a later check asks for the ``server`` fixture: the check fails at once with
+    a *timeout* verdict instead of waiting its own deadline. ``after`` is the id of the check that
+    first timed out; the transcript is the probe's.
+    """
+
+    def __init__(self, after: str, timeout: float, transcript: Any = None) -> None:
+        self.after = after
+        self.timeout = timeout
+        super().__init__(
+            f"the implementation is unresponsive: after {after} timed out, the liveness probe (a fresh "
+            f'server from the implementation whose one handler answers GET / with 200 "ok", one request on a '
+            f"fresh connection) got no response within {timeout:g}s (--conformance-timeout), so this check, "
+            "which needs the implementation on the wire, fails at once instead of waiting its own deadline.",
+            expected='a response to the liveness probe (GET / -> 200 "ok")',
+            observed=f"nothing within {timeout:g}s",
+            transcript=transcript,
+        )
+
+    def __reduce__(self) -> tuple[type[Unresponsive], tuple[str, float, str | None]]:
+        return (Unresponsive, (self.after, self.timeout, self.transcript))
+
+    def again(self) -> Unresponsive:
+        """The same evidence as a fresh exception, for the next check it fails."""
+        return Unresponsive(self.after, self.timeout, self.transcript)
+
+
 class ProtocolViolation(Violation):
     """An oracle (h11, wsproto) rejected what the implementation sent."""
 

@@ -310,6 +310,8 @@ def pytest_runtest_makereport(
             # pytest's assertion rewriting appends "assert ..." introspection; the JSON keeps
             # the readable paragraph the check wrote.
             message = (str(exc) or type(exc).__name__).split("\nassert ", 1)[0]
+        if verdict is Verdict.TIMEOUT and call.when == "call":
+            message += _liveness_note(item, exc)
         report.user_properties.append(("conformance_message", message))
         if isinstance(exc, NonStrict) and report.failed and not Run.of(item.config).settings.strict_verdicts:
             # Outermost wrapper: an expected failure has already been turned into xfailed.
@@ -325,6 +327,24 @@ def pytest_runtest_makereport(
         if outcome is not None:
             report.user_properties.append(("conformance_outcome", outcome.value))
     return report
+
+
+def _liveness_note(item: pytest.Item, exc: BaseException) -> str:
+    """A check that served the implementation timed out: the run's liveness probe decides
+    whether the implementation answers at all (docs/harness.md). Returns what the check's
+    message adds when it does not."""
+    from .errors import LoopUnresponsive, Unresponsive
+
+    if isinstance(exc, (LoopUnresponsive, Unresponsive)) or "server" not in getattr(item, "fixturenames", ()):
+        return ""  # a wedged loop has its own remedy; a refused check is already the probe's
+    check_id = describe(item)["id"]
+    unresponsive = Run.of(item.config).after_timeout(check_id)
+    if unresponsive is None or unresponsive.after != check_id:
+        return ""
+    return (
+        " Then the liveness probe got no answer either: the implementation is unresponsive, and every later "
+        "check that serves it fails at once."
+    )
 
 
 class _Recorder:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .errors import Unresponsive
     from .expectations import ExpectationSet
     from .impl import Implementation
     from .report import Results
@@ -184,6 +185,8 @@ class Run:
         self._loop: LoopThread | None = None
         self._clients: ExitStack | None = None
         self._portal: Any = None
+        #: set once the liveness probe got no answer: later checks that serve fail at once
+        self.unresponsive: Unresponsive | None = None
 
     # -- building -----------------------------------------------------------------------
     @classmethod
@@ -269,6 +272,19 @@ class Run:
             self._loop = loop
         return loop
 
+    # -- liveness -------------------------------------------------------------------------
+    def after_timeout(self, check_id: str) -> Unresponsive | None:
+        """A check that served the implementation ended with a timeout: does it answer at all?
+
+        Runs the liveness probe (``conformance/_liveness.py``) unless the implementation is
+        already known to be unresponsive; returns the evidence when it is, else None.
+        """
+        if self.unresponsive is None:
+            from ._liveness import probe
+
+            self.unresponsive = probe(self.impl, self.settings.timeout, self.run_client, after=check_id)
+        return self.unresponsive
+
     def close(self) -> None:
         """Stop the loop thread and the clients' thread (end of the session)."""
         loop, self._loop = self._loop, None
@@ -284,14 +300,22 @@ class Run:
 
         The backend's event loop runs for the whole session in a thread of its own (an
         anyio blocking portal): starting a trio run per check cost more than most checks'
-        exchanges. Each call is its own task there; Ctrl-C while waiting cancels it.
+        exchanges. Each call is its own task there; Ctrl-C while waiting cancels it. Every
+        connection the kit opened in it is closed when it ends, however it ends.
         """
+        from .wire._net import client_scope
+
+        async def scoped(*args: Any) -> Any:
+            __tracebackhide__ = True
+            async with client_scope():  # the kit's client sockets are closed whatever happens
+                return await fn(*args)
+
         if self._portal is None:
             from anyio.from_thread import start_blocking_portal
 
             self._clients = ExitStack()
             self._portal = self._clients.enter_context(start_blocking_portal(self.settings.backend))
-        task = self._portal.start_task_soon(fn, *args)
+        task = self._portal.start_task_soon(scoped, *args)
         try:
             try:
                 return task.result()

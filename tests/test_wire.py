@@ -30,7 +30,7 @@ from wsproto.events import AcceptConnection, Request, TextMessage
 from conformance.errors import ProtocolViolation, Timeout, Violation
 from conformance.wire import _transcript
 from conformance.wire._fields import FieldLookup
-from conformance.wire._net import receive_some, send_all, with_deadline
+from conformance.wire._net import client_scope, receive_some, send_all, with_deadline
 from conformance.wire._transcript import Transcript
 from conformance.wire.h11_server import ClientRequest, ScriptedHTTPServer
 from conformance.wire.h11_server import ServerConnection as HTTPServerConnection
@@ -319,6 +319,24 @@ def test_receive_some_and_send_all_report_a_closed_peer() -> None:
         (">>", b"late"),
         ("--", "send failed: connection closed by the implementation"),
     ]
+
+
+def test_client_scope_closes_the_connections_a_failed_check_left_open() -> None:
+    opened: list[HTTPConnection] = []
+
+    async def main() -> None:
+        async with raw_server(replies(close=False)) as (host, port):
+            with pytest.raises(Timeout):
+                async with client_scope():
+                    conn = await HTTPConnection.open(host, port, SHORT)  # never closed by the "check"
+                    opened.append(conn)
+                    await conn.request("GET", "/x")
+            # Closed by the scope: using the stream now says so.
+            with pytest.raises(anyio.ClosedResourceError):
+                await opened[0].stream.send(b"late")
+
+    run(main)
+    assert opened
 
 
 # -- the HTTP/1.1 client (http.py) ----------------------------------------------------------

@@ -7,11 +7,16 @@ Rules:
    the bytes exchanged so far as the violation's transcript.
 2. A connection the implementation closed or reset is not an error here: `receive_some`
    returns b"" and `send_all` False, and the transcript notes it; the caller judges.
+3. Every connection `connect` opens inside a `client_scope` is closed when the scope
+   ends, however it ends (a check that timed out included): the kit leaves no socket
+   behind, even when a check never reached its own ``aclose``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import anyio
@@ -24,6 +29,22 @@ T = TypeVar("T")
 
 #: How a timeout names the implementation, and what it should have done, by default.
 SERVER = ("the implementation", "a conforming server answers at once")
+
+#: The streams `connect` opened in the current `client_scope` (None outside one).
+_OPENED: ContextVar[list[anyio.abc.SocketStream] | None] = ContextVar("conformance_opened_streams", default=None)
+
+
+@asynccontextmanager
+async def client_scope() -> AsyncIterator[None]:
+    """Close, when the block ends, every stream `connect` opened inside it (and its tasks)."""
+    opened: list[anyio.abc.SocketStream] = []
+    token = _OPENED.set(opened)
+    try:
+        yield
+    finally:
+        _OPENED.reset(token)
+        for stream in opened:
+            await anyio.aclose_forcefully(stream)  # closing a closed stream does nothing
 
 
 async def with_deadline(
@@ -53,6 +74,9 @@ async def connect(host: str, port: int, timeout: float, transcript: Transcript) 
     stream: anyio.abc.SocketStream = await with_deadline(
         timeout, f"accept a TCP connection on {host}:{port}", transcript, go
     )
+    opened = _OPENED.get()
+    if opened is not None:
+        opened.append(stream)
     return stream
 
 
