@@ -20,6 +20,7 @@ heavy, so that the pytest plugin stays cheap for projects that merely have the k
 
 from __future__ import annotations
 
+from ._fuzz import hypothesis_property as hypothesis_property
 from ._fuzz import wire_property as wire_property
 from ._meta import AREAS as AREAS
 from ._meta import Level as Level

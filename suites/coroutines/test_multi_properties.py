@@ -12,12 +12,11 @@ drawn one on any machine, and no wall-clock delay decides a verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from conformance import Level, check, requires
+from conformance import Level, check, hypothesis_property, requires
 
 pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent", features=["gen_multi"])]
 
@@ -32,16 +31,17 @@ class LeafFailed(Exception):
     """A failing leaf's exception; it carries the leaf's value."""
 
 
-_tree = st.recursive(
-    st.builds(Leaf, st.integers(0, 999), st.sampled_from([False, False, False, True])),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), children, max_size=4)
-    ),
-    max_leaves=10,
-)
-#: gen.multi takes a list or a dict at the top.
-_children = st.lists(_tree, max_size=4) | st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), _tree, max_size=4)
+def _children(st: Any) -> Any:
+    """Trees of leaves; gen.multi takes a list or a dict at the top."""
+    tree = st.recursive(
+        st.builds(Leaf, st.integers(0, 999), st.sampled_from([False, False, False, True])),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), children, max_size=4)
+        ),
+        max_leaves=10,
+    )
+    return st.lists(tree, max_size=4) | st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), tree, max_size=4)
 
 
 def _leaves_of(tree):
@@ -66,8 +66,8 @@ def _expected(tree):
     return [_expected(child) for child in tree]
 
 
-@given(tree=_children, data=st.data())
 @check("Tornado docs: gen.multi", Level.MUST)
+@hypothesis_property({"tree": _children, "data": lambda st: st.data()})
 def test_multi_resolves_random_trees_to_their_structure_or_first_error(impl, ioloop, tree, data):
     """gen.multi: "If ``children`` is a list, the result is a list of results in the same
     order; if it is a dict, the result is a dict with the same keys", nested lists and dicts
@@ -77,6 +77,8 @@ def test_multi_resolves_random_trees_to_their_structure_or_first_error(impl, iol
     given: the docs define multi over a list as equivalent to ``for future in
     list_of_futures: results.append(yield future)``, which raises the exception of the first
     failing child in input order (depth first through nested children), whenever it failed."""
+    from hypothesis import strategies as st
+
     gen, Future = impl.part("gen"), impl.part("concurrent").Future
     IOLoop = impl.part("ioloop").IOLoop
     leaves = _leaves_of(tree)
