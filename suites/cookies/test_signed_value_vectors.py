@@ -329,6 +329,7 @@ def _property_signer(impl: Any, server: Any) -> Signer:
         {"name": "session", "value": b"ada", "version": 2, "position": 0.999, "replacement": ord("!")},
         {"name": "session", "value": b"ada", "version": 1, "position": 0.0, "replacement": ord("!")},
     ],
+    ci_max_examples=10,
     wire=True,
 )
 def test_tampered_signed_values_are_rejected_property(
