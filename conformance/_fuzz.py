@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -156,3 +157,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     spec = getattr(item.obj, "_conformance_property", None)
     if isinstance(spec, _Property):
         item.obj = spec.build(item.config)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Leave hypothesis's own pytest plugin out of a kit run where no property check runs
+    and nothing imported hypothesis: that plugin would import it in its terminal summary
+    (about 0.4 s), with nothing to report."""
+    if "hypothesis" in sys.modules:
+        return
+    from .run import Run
+
+    config = session.config
+    if not Run.of(config).active:
+        return  # someone else's test run: not the kit's to change
+    for item in () if config.option.collectonly else session.items:
+        if isinstance(item, pytest.Function) and isinstance(
+            getattr(item.obj, "_conformance_property", None), _Property
+        ):
+            return
+    plugin = config.pluginmanager.get_plugin("hypothesispytest")
+    if plugin is not None:
+        config.pluginmanager.unregister(plugin)

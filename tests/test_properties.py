@@ -19,7 +19,7 @@ def _note(where):
 def pytest_collection_finish(session):
     _note("collected")
 
-def pytest_sessionfinish(session):
+def pytest_unconfigure(config):
     _note("finished")
 """
 
@@ -44,6 +44,13 @@ def test_collecting_and_running_other_checks_never_imports_hypothesis(pytester: 
     # Collecting the shipped suites imports every suite module, the property ones included.
     pytester.makepyfile(probe=PROBE)
     result = pytester.runpytest_subprocess("--impl=tornado", "-p", "probe", "-p", "no:cacheprovider", "-m", "lifecycle")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert _notes(pytester.path) == ["collected False", "finished False"]
+
+
+def test_collecting_every_check_never_imports_hypothesis(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(probe=PROBE)
+    result = pytester.runpytest_subprocess("--impl=tornado", "-p", "probe", "-p", "no:cacheprovider", "--collect-only")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert _notes(pytester.path) == ["collected False", "finished False"]
 
