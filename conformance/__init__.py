@@ -25,6 +25,7 @@ from ._no_rewrite import skip_assertion_rewriting
 
 skip_assertion_rewriting()  # first, so the rest of the kit is imported as plain Python
 
+from ._fuzz import hypothesis_property as hypothesis_property
 from ._fuzz import wire_property as wire_property
 from ._meta import AREAS as AREAS
 from ._meta import Level as Level
@@ -56,6 +57,7 @@ __all__ = [
     "Trace",
     "Violation",
     "check",
+    "hypothesis_property",
     "not_provided",
     "requires",
     "wire_property",

@@ -3,14 +3,37 @@
 ``ci`` (the default when the kit runs) keeps every property check to a few seconds and
 is derandomised, so a CI verdict is reproducible; ``thorough`` is for long fuzzing
 sessions: ``pytest --impl=X --hypothesis-profile=thorough``.
+
+Hypothesis is imported only when it is needed: when the first property check runs
+(`ensure`, called by ``conformance._fuzz`` as it builds the check), or at start-up when
+a ``--hypothesis-*`` option is given (then hypothesis's own pytest plugin imports it in
+its ``pytest_configure`` anyway, and the kit chooses its profile first: `configure`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 PROFILES = ("ci", "thorough")
+
+#: The options of hypothesis's pytest plugin (their ``dest``); any of them makes that
+#: plugin import hypothesis and load a profile in its ``pytest_configure``.
+HYPOTHESIS_OPTIONS = (
+    "hypothesis_profile",
+    "hypothesis_verbosity",
+    "hypothesis_show_statistics",
+    "hypothesis_seed",
+    "hypothesis_explain",
+)
+
+_registered = False
 
 
 def register() -> None:
+    """Register the kit's profiles with hypothesis (once per process)."""
+    global _registered
+    if _registered:
+        return
     from hypothesis import HealthCheck, settings
 
     common = dict(
@@ -20,9 +43,40 @@ def register() -> None:
     )
     settings.register_profile("ci", max_examples=25, derandomize=True, **common)  # type: ignore[arg-type]
     settings.register_profile("thorough", max_examples=2000, **common)  # type: ignore[arg-type]
+    _registered = True
 
 
 def load_default() -> None:
     from hypothesis import settings
 
     settings.load_profile("ci")
+
+
+def hypothesis_options(config: Any) -> bool:
+    """Whether the command line gives any ``--hypothesis-*`` option."""
+    option = getattr(config, "option", None)
+    return any(getattr(option, name, None) for name in HYPOTHESIS_OPTIONS)
+
+
+def configure(config: Any) -> None:
+    """At the kit's activation (in ``pytest_configure``, before hypothesis's own): when a
+    ``--hypothesis-*`` option is given, hypothesis is about to be imported anyway, so the
+    profiles are registered and ``ci`` chosen now (unless ``--hypothesis-profile`` names
+    one), and options such as ``--hypothesis-verbosity`` build on it. Otherwise nothing
+    happens: `ensure` does it when a property check first runs."""
+    if hypothesis_options(config):
+        register()
+        if not getattr(config.option, "hypothesis_profile", None):
+            load_default()
+
+
+def ensure(config: Any = None) -> None:
+    """Before a property check is built: the profiles exist, and ``ci`` is loaded unless a
+    profile was chosen (on the command line, or by the user's own code)."""
+    register()
+    if config is not None and hypothesis_options(config):
+        return  # chosen at configuration (`configure`, then hypothesis's plugin)
+    from hypothesis import settings
+
+    if settings.get_current_profile_name() == "default":
+        load_default()

@@ -115,11 +115,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Hypothesis loads --hypothesis-profile in its own pytest_configure: our profiles
     # must exist by then, so they are registered first (only when one is asked for,
-    # to keep hypothesis unimported in runs that do not need it).
-    if getattr(config.option, "hypothesis_profile", None):
-        from . import _profiles
+    # to keep hypothesis unimported in runs that do not need it; otherwise the first
+    # property check registers them, as conformance._fuzz builds it).
+    from . import _fuzz, _profiles
 
+    if getattr(config.option, "hypothesis_profile", None):
         _profiles.register()
+    config.pluginmanager.register(_fuzz, "conformance-properties")
     for area, description in AREAS.items():
         config.addinivalue_line("markers", f"{area}: {description}")
     config.addinivalue_line("markers", "conformance(reference, level): the rule a check enforces")

@@ -219,12 +219,10 @@ class Run:
         from .impl import load
         from .report import Results
 
-        # The profile first: hypothesis binds a property's settings when its module is
-        # imported, and loading the implementation may import suite modules (a broken
-        # implementation names its checks through them).
-        _profiles.register()
-        if not getattr(self.config.option, "hypothesis_profile", None):
-            _profiles.load_default()
+        # Hypothesis is imported when the first property check runs (conformance._fuzz
+        # builds it then, with the ci profile unless one was chosen); only a --hypothesis-*
+        # option, which makes hypothesis's plugin import it at configuration, chooses now.
+        _profiles.configure(self.config)
         name = self.settings.impl_name or DEFAULT_IMPL
         try:
             impl = load(name)

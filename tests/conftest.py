@@ -13,17 +13,6 @@ from typing import Any
 import pytest
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # The broken implementations name their checks through the suite modules, so collecting
-    # tests/test_self_validation.py imports suites here, before any in-process kit run
-    # activates; hypothesis binds a property's settings at import, so the kit's own profile
-    # must be the default in this process too, as it is in every kit run.
-    from conformance import _profiles
-
-    _profiles.register()
-    _profiles.load_default()
-
-
 @dataclass
 class KitRun:
     returncode: int

@@ -16,15 +16,15 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import h11
 import pytest
-from hypothesis import HealthCheck, example, given, seed, settings
-from hypothesis import strategies as st
 
-from conformance import Level, NonStrict, Trace, Violation, check, requires, wire_property
+from conformance import Level, NonStrict, Trace, Violation, check, hypothesis_property, requires
 
 pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
 
@@ -42,56 +42,85 @@ TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN
 VCHAR = "".join(chr(c) for c in range(0x21, 0x7F))
 PCHAR = "abcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%"
 
-methods = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-segments = st.text(alphabet=PCHAR.replace("%", ""), min_size=0, max_size=8)
-targets = st.builds(
-    lambda parts, query: "/" + "/".join(parts) + (f"?{query}" if query is not None else ""),
-    st.lists(segments, max_size=3),
-    st.none() | st.text(alphabet=PCHAR.replace("%", "") + "/?", max_size=12),
-)
-field_names = st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=10).filter(
-    lambda n: (
-        n.lower()
-        not in (
-            "host",
-            "content-length",
-            "transfer-encoding",
-            "connection",
-            "expect",
-            "content-type",
-            "content-encoding",
-            "te",
-            "upgrade",
-            "cookie",
+
+@functools.cache
+def _strategies(st: Any) -> SimpleNamespace:
+    """The generators, built from ``hypothesis.strategies`` when a property first runs."""
+    methods = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    segments = st.text(alphabet=PCHAR.replace("%", ""), min_size=0, max_size=8)
+    targets = st.builds(
+        lambda parts, query: "/" + "/".join(parts) + (f"?{query}" if query is not None else ""),
+        st.lists(segments, max_size=3),
+        st.none() | st.text(alphabet=PCHAR.replace("%", "") + "/?", max_size=12),
+    )
+    field_names = st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=10).filter(
+        lambda n: (
+            n.lower()
+            not in (
+                "host",
+                "content-length",
+                "transfer-encoding",
+                "connection",
+                "expect",
+                "content-type",
+                "content-encoding",
+                "te",
+                "upgrade",
+                "cookie",
+            )
         )
     )
-)
-field_values = st.text(alphabet=VCHAR + " \t", max_size=16).map(lambda v: v.strip(" \t"))
-fields = st.lists(st.tuples(field_names, field_values), max_size=5)
-bodies = st.binary(max_size=40)
+    field_values = st.text(alphabet=VCHAR + " \t", max_size=16).map(lambda v: v.strip(" \t"))
+    fields = st.lists(st.tuples(field_names, field_values), max_size=5)
+    bodies = st.binary(max_size=40)
 
+    @st.composite
+    def requests(draw: Any) -> tuple[bytes, dict[str, Any]]:
+        """One well-formed request and what h11 reads from it."""
+        method = draw(methods)
+        target = draw(targets)
+        headers = draw(fields)
+        body = draw(bodies) if method in ("POST", "PUT", "PATCH") else b""
+        chunked = bool(body) and draw(st.booleans())
+        head = f"{method} {target} HTTP/1.1\r\nHost: conformance\r\n"
+        head += "".join(f"{name}:{draw(st.sampled_from(['', ' ', chr(9)]))}{value}\r\n" for name, value in headers)
+        if chunked:
+            cuts = sorted(draw(st.sets(st.integers(1, len(body) - 1), max_size=3))) if len(body) > 1 else []
+            pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+            hexcase = draw(st.sampled_from(["%x", "%X"]))
+            framed = b"".join((hexcase % len(p)).encode() + b"\r\n" + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
+            head += "Transfer-Encoding: chunked\r\n"
+        else:
+            framed = body
+            if body or draw(st.booleans()):
+                head += f"Content-Length: {len(body)}\r\n"
+        return head.encode("latin-1") + b"\r\n" + framed, {}
 
-@st.composite
-def requests(draw: Any) -> tuple[bytes, dict[str, Any]]:
-    """One well-formed request and what h11 reads from it."""
-    method = draw(methods)
-    target = draw(targets)
-    headers = draw(fields)
-    body = draw(bodies) if method in ("POST", "PUT", "PATCH") else b""
-    chunked = bool(body) and draw(st.booleans())
-    head = f"{method} {target} HTTP/1.1\r\nHost: conformance\r\n"
-    head += "".join(f"{name}:{draw(st.sampled_from(['', ' ', chr(9)]))}{value}\r\n" for name, value in headers)
-    if chunked:
-        cuts = sorted(draw(st.sets(st.integers(1, len(body) - 1), max_size=3))) if len(body) > 1 else []
-        pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
-        hexcase = draw(st.sampled_from(["%x", "%X"]))
-        framed = b"".join((hexcase % len(p)).encode() + b"\r\n" + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
-        head += "Transfer-Encoding: chunked\r\n"
-    else:
-        framed = body
-        if body or draw(st.booleans()):
-            head += f"Content-Length: {len(body)}\r\n"
-    return head.encode("latin-1") + b"\r\n" + framed, {}
+    @st.composite
+    def invalid_requests(draw: Any) -> bytes:
+        wire, _ = draw(requests())
+        head_end = wire.index(b"\r\n\r\n")
+        where = draw(st.sampled_from(["method", "target", "name", "value", "content-length"]))
+        bad = draw(st.sampled_from(CORRUPTIONS))
+        if where == "method":
+            at = draw(st.integers(1, wire.index(b" ") - 1))
+        elif where == "target":
+            at = draw(st.integers(wire.index(b" ") + 2, wire.index(b" HTTP/")))
+        elif where == "content-length":
+            value = draw(st.sampled_from([b"+1", b"-1", b"1_0", b"0x1", b"1 1", b"1,2", b"", b"one"]))
+            return wire[:head_end] + b"\r\nContent-Length: " + value + wire[head_end:]
+        else:
+            line = wire[:head_end].split(b"\r\n")[1]  # the Host line: always present
+            start = wire.index(line)
+            colon = start + line.index(b":")
+            at = (
+                draw(st.integers(start + 1, colon - 1))
+                if where == "name"
+                else draw(st.integers(colon + 2, start + len(line) - 1))
+            )
+        return wire[:at] + bad + wire[at:]
+
+    return SimpleNamespace(requests=requests, invalid_requests=invalid_requests)
 
 
 def h11_reading(wire: bytes) -> list[dict[str, Any]] | None:
@@ -180,17 +209,48 @@ _SEEDS = (
 )
 
 
+#: Generated examples per property under the ``ci`` profile (``thorough`` runs its own
+#: count). The explicit examples below are tried first, whatever the seed, so that the proof
+#: of every broken implementation the properties catch rests on them, not on a random draw.
+CI_MAX_EXAMPLES = 12
+
+#: Pipelined batches of valid requests: a field line repeated (RFC 9110 §5.3 keeps every
+#: line), Content-Length on a GET (a framing field like any other), a chunked body, and two
+#: requests in one segment.
+VALID_EXAMPLES = [
+    [b"GET /r HTTP/1.1\r\nHost: conformance\r\nX-Repeat: a\r\nX-Repeat: b\r\n\r\n"],
+    [b"GET /g HTTP/1.1\r\nHost: conformance\r\nContent-Length: 0\r\n\r\n"],
+    [b"POST /c HTTP/1.1\r\nHost: conformance\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"],
+    [b"GET /1 HTTP/1.1\r\nHost: conformance\r\n\r\n", b"GET /2 HTTP/1.1\r\nHost: conformance\r\n\r\n"],
+]
+
+#: Invalid requests: no Host (RFC 9112 §3.2: 400), an invalid Content-Length on a GET, a
+#: second Content-Length that is invalid, a space inside the target, a method that is not
+#: a token.
+INVALID_EXAMPLES = [
+    b"GET / HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: conformance\r\nContent-Length: +1\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: conformance\r\nContent-Length: 0\r\nContent-Length: one\r\n\r\n",
+    b"GET /a b HTTP/1.1\r\nHost: conformance\r\n\r\n",
+    b"GE(T / HTTP/1.1\r\nHost: conformance\r\n\r\n",
+]
+
+
 def _regression(wire: bytes, segments_: list[bytes]) -> str:
     return f"regression case (paste into a check):\n    WIRE = {wire!r}\n    SEGMENTS = {segments_!r}"
 
 
 @check("RFC 9112 §2-§7 (h11 as oracle)", Level.MUST)
-@wire_property
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
-@seed(_SEEDS[0])
-# Always tried first, whatever the seed: a field line repeated (RFC 9110 §5.3 keeps every line).
-@example(batch=[(b"GET /r HTTP/1.1\r\nHost: conformance\r\nX-Repeat: a\r\nX-Repeat: b\r\n\r\n", {})], cuts=[])
-@given(batch=st.lists(requests(), min_size=1, max_size=3), cuts=st.lists(st.integers(0, 10_000), max_size=4))
+@hypothesis_property(
+    {
+        "batch": lambda st: st.lists(_strategies(st).requests(), min_size=1, max_size=3),
+        "cuts": lambda st: st.lists(st.integers(0, 10_000), max_size=4),
+    },
+    seed=_SEEDS[0],
+    examples=[{"batch": [(wire, {}) for wire in batch], "cuts": []} for batch in VALID_EXAMPLES],
+    ci_max_examples=CI_MAX_EXAMPLES,
+    wire=True,
+)
 def test_handler_observes_what_h11_parses_from_generated_requests(impl, server, http, run_client, batch, cuts):
     """RFC 9112 §2.2: "a recipient SHALL parse an HTTP message as a sequence of octets";
     any segmentation or pipelining (RFC 9112 §9.3.2) of a valid message yields the same
@@ -240,38 +300,17 @@ def test_handler_observes_what_h11_parses_from_generated_requests(impl, server, 
 CORRUPTIONS = [b"\x00", b"\x01", b"\x0b", b"\x0c", b"\x7f", b"\r", b" ", b"(", b"\x1f"]
 
 
-@st.composite
-def invalid_requests(draw: Any) -> bytes:
-    wire, _ = draw(requests())
-    head_end = wire.index(b"\r\n\r\n")
-    where = draw(st.sampled_from(["method", "target", "name", "value", "content-length"]))
-    bad = draw(st.sampled_from(CORRUPTIONS))
-    if where == "method":
-        at = draw(st.integers(1, wire.index(b" ") - 1))
-    elif where == "target":
-        at = draw(st.integers(wire.index(b" ") + 2, wire.index(b" HTTP/")))
-    elif where == "content-length":
-        value = draw(st.sampled_from([b"+1", b"-1", b"1_0", b"0x1", b"1 1", b"1,2", b"", b"one"]))
-        return wire[:head_end] + b"\r\nContent-Length: " + value + wire[head_end:]
-    else:
-        line = wire[:head_end].split(b"\r\n")[1]  # the Host line: always present
-        start = wire.index(line)
-        colon = start + line.index(b":")
-        at = (
-            draw(st.integers(start + 1, colon - 1))
-            if where == "name"
-            else draw(st.integers(colon + 2, start + len(line) - 1))
-        )
-    return wire[:at] + bad + wire[at:]
-
-
 @check("RFC 9112 §2-§7 (h11 as oracle)", Level.MUST)
-@wire_property
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
-@seed(_SEEDS[1])
-# Always tried first, whatever the seed: an HTTP/1.1 request without Host (RFC 9112 §3.2: 400).
-@example(wire=b"GET / HTTP/1.1\r\n\r\n", cuts=[])
-@given(wire=invalid_requests(), cuts=st.lists(st.integers(0, 10_000), max_size=2))
+@hypothesis_property(
+    {
+        "wire": lambda st: _strategies(st).invalid_requests(),
+        "cuts": lambda st: st.lists(st.integers(0, 10_000), max_size=2),
+    },
+    seed=_SEEDS[1],
+    examples=[{"wire": wire, "cuts": []} for wire in INVALID_EXAMPLES],
+    ci_max_examples=CI_MAX_EXAMPLES,
+    wire=True,
+)
 def test_requests_h11_rejects_are_refused(impl, server, http, run_client, wire, cuts):
     """RFC 9112 §2.2: "A recipient that receives whitespace between the start-line and the
     first header field MUST either reject the message as invalid or ..."; §3, §5 and §6
