@@ -341,10 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.system()} {platform.machine()}, {cores} cores usable ({os.cpu_count()} online), {cpu_model()}; "
         f"Python {platform.python_version()}; Tornado {version_of('tornado')}; kit against `{args.impl}`; "
         f"{args.rounds} round{'s' if args.rounds != 1 else ''}; "
-        f"load average {load_before:.2f} before, {load_after:.2f} after"
+        f"load average {load_before:.2f} before, {load_after:.2f} after (the runs' own load)"
     )
-    if load_before > 0.5 * cores or load_after > 0.5 * cores:
-        facts += " (a busy machine: above half the cores, the figures are unreliable)"
+    if load_before > 0.5 * cores:  # the load after is the benchmark's own: only the load before says "busy"
+        facts += " (a busy machine: above half the cores before the runs, the figures are unreliable)"
     if args.markdown:
         print(f"`python benchmarks/bench_vs_tornado.py --rounds {args.rounds}` on {facts}.")
         print(
