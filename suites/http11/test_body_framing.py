@@ -295,15 +295,16 @@ EXPECTATIONS = [
 
 
 async def _served_after(http, srv) -> None:
-    """Return once the server has answered two requests sent, on a connection of their
-    own, after what the client already sent.
+    """Return once the server has answered two requests sent, each on a fresh connection,
+    after what the client already sent.
 
     An event loop serves what is readable in turn: by the time it has answered a request
     that arrived later, and then another one, it has read everything sent before them. So
     a server that answers "immediately" (RFC 9110 §10.1.1) has answered by now, and the
-    client learns that without waiting out a deadline."""
-    async with await http.connect(srv) as later:
-        for _ in range(2):
+    client learns that without waiting out a deadline. (A fresh connection each: a server
+    may close after every response.)"""
+    for _ in range(2):
+        async with await http.connect(srv) as later:
             await later.request("GET", "/served-after")
 
 
