@@ -40,6 +40,9 @@ def register() -> None:
         deadline=None,  # wire round trips vary on a loaded machine; the kit has its own deadlines
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         database=None,  # leave no .hypothesis/ directory in the user's project
+        # One verdict per check: the first failing example's, not a group of several
+        # (whose kind, failed or non-strict, would be no single example's).
+        report_multiple_bugs=False,
     )
     settings.register_profile("ci", max_examples=25, derandomize=True, **common)  # type: ignore[arg-type]
     settings.register_profile("thorough", max_examples=2000, **common)  # type: ignore[arg-type]
