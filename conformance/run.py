@@ -288,7 +288,16 @@ class Run:
         loop, self._loop = self._loop, None
         if loop is not None:
             loop.stop()
-        clients, self._clients, self._portal = self._clients, None, None
+        self._stop_clients()
+
+    def _stop_clients(self) -> None:
+        """Stop the clients' thread, cancelling the task it may still run (never waiting for it)."""
+        clients, portal, self._clients, self._portal = self._clients, self._portal, None, None
+        if portal is not None:
+            try:
+                portal.call(portal.stop, True)
+            except RuntimeError:
+                pass  # already stopped
         if clients is not None:
             clients.close()
 
@@ -318,7 +327,9 @@ class Run:
             try:
                 return task.result()
             except KeyboardInterrupt:
-                task.cancel()
+                # The task may be running already (a Future that runs cannot be cancelled):
+                # stopping the portal cancels it; the next call starts a fresh one.
+                self._stop_clients()
                 raise
         except BaseException as exc:
             # Ctrl-C while a check talks to the implementation may arrive wrapped in an
