@@ -129,7 +129,7 @@ STATEMENTS = [
         {},
         'a b|a+b%26|{"k": "<\\/"}|&lt;&amp;&gt;|&quot;|2020-01-02|see <a href="http://example.com">http://example.com</a>',
         '"We provide the functions escape(), url_escape(), json_encode(), and squeeze() to all templates by '
-        'default." (Template.generate also gives xhtml_escape, linkify and datetime)',
+        'default." (the template guide lists xhtml_escape, linkify and datetime too)',
         id="default-namespace",
     ),
 ]
@@ -226,8 +226,10 @@ def test_expressions_are_xhtml_escaped_unless_autoescape_is_none(impl, how, expe
     """Template: "autoescape: The name of a function in the template namespace, or None to disable
     escaping by default." BaseLoader: "autoescape: The name of a function in the template namespace,
     such as "xhtml_escape", or None to disable autoescaping by default." Both default to
-    ``xhtml_escape`` (the signatures' default ``_DEFAULT_AUTOESCAPE = "xhtml_escape"``; the guide:
-    "all expressions are escaped by default")."""
+    ``xhtml_escape`` (the documented signature ``Template(..., autoescape="xhtml_escape", ...)``;
+    the guide: "The default escaping function is tornado.escape.xhtml_escape" and "The automatic
+    escaping behavior can be disabled globally by passing autoescape=None to the Application or
+    tornado.template.Loader constructors")."""
     template = impl.part("template")
     source = "{{ link }}"
     link = '<a href="x">&</a>'
@@ -277,9 +279,9 @@ def test_whitespace_follows_the_mode_in_force(impl, how, setting, expected):
     into a single space character, removing all newlines in the process." ``{% whitespace mode %}``:
     "Sets the whitespace mode for the remainder of the current file". Template ``whitespace``: "A
     string specifying treatment of whitespace"; the loader's ``whitespace`` applies to the templates
-    it loads; without either, whitespace defaults by file name: .html and .js squeezed (``single``),
-    other files kept (``all``) — the template guide: "whitespace ... defaults to single for files
-    ending in .html and .js and all for other files"."""
+    it loads; BaseLoader ``whitespace``: "A string specifying default behavior for whitespace in
+    templates; see filter_whitespace for options. Default is "single" for files ending in ".html"
+    and ".js" and "all" for other files." (a Template without loader follows the same rule)."""
     template = impl.part("template")
 
     def produce():
@@ -371,8 +373,9 @@ async def test_render_loads_from_the_configured_templates(impl, server, http, tm
     calls finish(), so no other output methods can be called after it." The Application settings:
     "template_path: Directory containing template files." "template_loader: Assign to an instance of
     tornado.template.BaseLoader to customize template loading. If this setting is used the
-    template_path and template_autoescape settings are ignored." A template that extends another is
-    resolved by the same loader; the response is the default text/html; charset=UTF-8."""
+    template_path and autoescape settings are ignored." A template that extends another is
+    resolved by the same loader; the response carries RequestHandler's default Content-Type,
+    text/html; charset=UTF-8."""
     web, template = impl.part("web"), impl.part("template")
     files = {
         "base.html": "<h1>{% block title %}Base{% end %}</h1>{% block body %}{% end %}",
@@ -420,9 +423,9 @@ async def test_template_whitespace_setting_applies_to_rendered_files(
     impl, server, http, tmp_path, whitespace, expected
 ):
     """Application settings: "template_whitespace: Controls handling of whitespace in templates; see
-    tornado.template.filter_whitespace for allowed values. New in Tornado 4.3." Without it, a .html
-    file is squeezed to ``single`` (the template guide: whitespace "defaults to single for files
-    ending in .html and .js")."""
+    tornado.template.filter_whitespace for allowed values. New in Tornado 4.3." Without it, the
+    loader's default applies (BaseLoader: "Default is "single" for files ending in ".html" and
+    ".js" and "all" for other files.")."""
     web = impl.part("web")
     (tmp_path / "page.html").write_text("<p>\n  a   b\n\n</p>\n", encoding="utf-8")
 
@@ -448,10 +451,11 @@ async def test_template_whitespace_setting_applies_to_rendered_files(
 @WEB
 @check("Tornado docs: template ({% module %}); web.UIModule; Application setting ui_modules", Level.TORNADO)
 async def test_module_directive_renders_a_ui_module_unescaped(impl, server, http, tmp_path):
-    """``{% module expr %}``: "Renders a UIModule. The output of the UIModule is not escaped". The
-    Application setting "ui_modules: may be set to a mapping of UIModule classes to make available to
-    templates", each reachable by its name; UIModule.handler: "The RequestHandler that is rendering
-    the template"; ``{% module Template("foo.html", arg=42) %}`` renders another template."""
+    """``{% module expr %}``: "Renders a UIModule. The output of the UIModule is not escaped", e.g.
+    ``{% module Template("foo.html", arg=42) %}``. The Application settings: "ui_modules and
+    ui_methods: May be set to a mapping of UIModule or UI methods to be made available to
+    templates." A UIModule is constructed with the RequestHandler rendering the page (its
+    ``handler``) and its ``render`` method's output is inserted where the directive stands."""
     web = impl.part("web")
     (tmp_path / "page.html").write_text(
         '<div>{% module Badge("<b>" + who) %}|{% module Template("part.html", arg=42) %}</div>', encoding="utf-8"
@@ -480,11 +484,14 @@ async def test_module_directive_renders_a_ui_module_unescaped(impl, server, http
 
 
 @WEB
-@check("Tornado docs: Application setting ui_methods; guide/templates, UI methods", Level.TORNADO)
+@check("Tornado docs: Application settings ui_methods; guide/templates (template namespace)", Level.TORNADO)
 async def test_ui_methods_receive_the_handler_first(impl, server, http, tmp_path):
-    """Application settings: "ui_methods: may be set to a mapping of named functions to make available
-    to templates". The template guide: "UI methods [...] are passed the current RequestHandler as
-    their first argument" (``def shout(handler, text)`` called as ``{{ shout("x") }}``)."""
+    """Application settings: "ui_modules and ui_methods: May be set to a mapping of UIModule or UI
+    methods to be made available to templates." The template guide lists among the names every
+    template sees "All entries from the ui_methods and ui_modules Application settings". The docs
+    do not spell out the calling convention; Tornado's (since 1.0, and what every application's UI
+    methods are written for) is that a UI method gets the RequestHandler rendering the template as
+    its first argument: ``def shout(handler, text)`` is called as ``{{ shout("x") }}``."""
     web = impl.part("web")
     (tmp_path / "page.html").write_text('{{ shout("hey") }}', encoding="utf-8")
 
@@ -544,16 +551,17 @@ async def test_get_template_namespace_override_adds_names(impl, server, http, tm
 
 
 @WEB
-@check("Tornado docs: RequestHandler.render, write_error; template", Level.TORNADO)
+@check("Tornado docs: guide/structure, Error Handling; RequestHandler.render; template", Level.TORNADO)
 @pytest.mark.parametrize(
     "source",
     [pytest.param("<p>{{ missing_name }}</p>", id="undefined-name"), pytest.param("<p>{% end %}</p>", id="syntax")],
 )
 async def test_template_error_in_a_handler_answers_500(impl, server, http, tmp_path, source):
-    """RequestHandler.send_error / write_error: "If an exception is raised [...] the default error
-    handler" answers 500 Internal Server Error; a template that cannot be parsed (ParseError) or
-    whose code raises (NameError) while render() runs is such an uncaught exception: the client gets
-    a 500, never a partial page."""
+    """The guide, Error Handling: "If a handler raises an exception, Tornado will call
+    RequestHandler.write_error to generate an error page. tornado.web.HTTPError can be used to
+    generate a specified status code; all other exceptions return a 500 status." A template that
+    cannot be parsed (ParseError) or whose code raises (NameError) while render() runs is such an
+    exception: the client gets a 500, never a page built from the template."""
     web = impl.part("web")
     (tmp_path / "page.html").write_text(source, encoding="utf-8")
 
