@@ -109,6 +109,14 @@ STATEMENTS = [
         id="literal-braces",
     ),
     pytest.param(
+        '{% import math %}{% from posixpath import basename %}{{ math.floor(2.5) }}|{{ basename("/a/b.txt") }}',
+        {},
+        "2|b.txt",
+        '"{% import module %}: Same as the python import statement." "{% from x import y %}: Same as the python '
+        'import statement."',
+        id="import-from",
+    ),
+    pytest.param(
         "{% raw markup %}|{{ markup }}",
         {"markup": "<b>"},
         "<b>|&lt;b&gt;",
@@ -208,6 +216,30 @@ def test_include_sees_the_local_variables_of_the_including_template(impl):
         "the included file can see all the local variables (here the loop variable 'item' and 'sep' from "
         "{% set %}) as if it were copied to the point of the include, as well as the arguments of generate().",
     )
+
+
+@check(TEMPLATE_DOCS, Level.TORNADO)
+def test_loader_caches_templates_until_reset(impl, tmp_path):
+    """BaseLoader: "You must use a template loader to use template constructs like {% extends %} and
+    {% include %}. The loader caches all templates after they are loaded the first time."
+    BaseLoader.reset: "Resets the cache of compiled templates." Loader "loads from a single root
+    directory". A file changed after its first load keeps rendering as first loaded until reset()."""
+    template = impl.part("template")
+    page = tmp_path / "page.txt"
+    page.write_text("first {{ n }}", encoding="utf-8")
+    loader = template.Loader(str(tmp_path))
+    observed = [_outcome(lambda: loader.load("page.txt").generate(n=1))]
+    page.write_text("second {{ n }}", encoding="utf-8")
+    observed.append(_outcome(lambda: loader.load("page.txt").generate(n=2)))
+    observed.append(_outcome(lambda: (loader.reset(), loader.load("page.txt").generate(n=3))[1]))
+    expected = ["first 1", "first 2", "second 3"]
+    if observed != expected:
+        raise Violation(
+            "a Loader did not serve page.txt from its cache between loads, or did not read it again after "
+            "reset(): the loader caches templates after their first load, and reset() empties that cache.",
+            expected=expected,
+            observed=observed,
+        )
 
 
 # -- autoescape -------------------------------------------------------------------------------
