@@ -48,6 +48,7 @@ PARTS = (
     "locks",
     "queues",
     "util",
+    "template",
 )
 
 
