@@ -269,6 +269,67 @@ async def test_if_modified_since_is_evaluated(impl, server, http, tmp_path, sinc
         )
 
 
+OTHER_DATE_FORMATS = [
+    pytest.param("Thursday, 02-Jan-20 03:04:05 GMT", id="rfc850"),
+    pytest.param("Thu Jan  2 03:04:05 2020", id="asctime"),
+]
+
+
+@check("RFC 9110 §5.6.7; RFC 9110 §13.1.3", Level.SHOULD)
+@pytest.mark.parametrize("since", OTHER_DATE_FORMATS)
+async def test_if_modified_since_in_an_obsolete_date_format_is_evaluated(impl, server, http, tmp_path, since):
+    """RFC 9110 §5.6.7: "A recipient that parses a timestamp value in an HTTP field MUST
+    accept all three HTTP-date formats" (IMF-fixdate, the obsolete RFC 850 format and
+    ANSI C's asctime() format); §13.1.3: the origin server "SHOULD generate a 304 (Not
+    Modified) response" when the date is not earlier than the last modification. Both
+    values here name 2020-01-02 03:04:05 UTC, the file's modification time."""
+    srv = _serve(impl, server, tmp_path)
+    response, transcript = await _get(http, srv, "/static/data.txt", [("If-Modified-Since", since)])
+    if response.status != 304:
+        raise Violation(
+            f"'If-Modified-Since: {since}' (the file's modification time, {LAST_MODIFIED}, in an obsolete "
+            "HTTP-date format) was not read as that date.",
+            expected="304 Not Modified",
+            observed=_describe(response),
+            transcript=transcript,
+        )
+
+
+@check("RFC 9110 §13.1.3", Level.MUST)
+@pytest.mark.parametrize("since", ["not a date", "2020-01-03"], ids=["words", "iso-8601"])
+async def test_invalid_if_modified_since_is_ignored(impl, server, http, tmp_path, since):
+    """RFC 9110 §13.1.3: "A recipient MUST ignore the If-Modified-Since header field if the
+    received field value is not a valid HTTP-date". Ignored, the field leaves a plain GET:
+    200 with the file."""
+    srv = _serve(impl, server, tmp_path)
+    response, transcript = await _get(http, srv, "/static/data.txt", [("If-Modified-Since", since)])
+    if not (response.status == 200 and response.body == DATA):
+        raise Violation(
+            f"'If-Modified-Since: {since}' is not an HTTP-date, yet it was not ignored.",
+            expected=f"200 with {DATA!r}",
+            observed=_describe(response),
+            transcript=transcript,
+        )
+
+
+@check("RFC 9110 §13.1.2", Level.MUST)
+async def test_head_with_a_matching_etag_is_304(impl, server, http, tmp_path):
+    """RFC 9110 §13.1.2: when the If-None-Match condition is false, "the origin server
+    MUST respond with either a) the 304 (Not Modified) status code if the request method
+    is GET or HEAD or b) the 412 (Precondition Failed) status code for all other request
+    methods"."""
+    srv = _serve(impl, server, tmp_path)
+    etag = await _etag(http, srv)
+    response, transcript = await _get(http, srv, "/static/data.txt", [("If-None-Match", etag)], method="HEAD")
+    if response.status != 304:
+        raise Violation(
+            "HEAD with an If-None-Match naming the file's current entity tag was not answered 304.",
+            expected="304 Not Modified",
+            observed=_describe(response),
+            transcript=transcript,
+        )
+
+
 PRECEDENCE = [
     pytest.param(lambda etag: '"not-this-version"', LATER, 200, id="no-match-beats-not-modified"),
     pytest.param(lambda etag: etag, EARLIER, 304, id="match-beats-modified"),
