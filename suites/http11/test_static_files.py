@@ -429,6 +429,66 @@ async def test_unsatisfiable_range_is_416_with_the_length(impl, server, http, tm
         )
 
 
+STALE_IF_RANGE = [
+    pytest.param(lambda etag: '"not-this-version"', id="another-etag"),
+    pytest.param(lambda etag: "W/" + _strong(etag), id="weak-etag"),
+    pytest.param(lambda etag: LATER, id="another-date"),
+]
+
+
+@check("RFC 9110 §13.1.5", Level.MUST)
+@pytest.mark.parametrize("if_range", STALE_IF_RANGE)
+async def test_range_with_a_stale_if_range_gets_the_whole_file(impl, server, http, tmp_path, if_range):
+    """RFC 9110 §13.1.5: "If the validator does not match, the server MUST ignore the
+    Range header field." An entity tag matches only if it "exactly matches the ETag field
+    value for the selected representation using the strong comparison function" (so a
+    weak tag never does), and a date only if it "exactly matches the Last-Modified field
+    value". Here the Range would be served (206) without the If-Range: with it, the client
+    asked for the part only if its copy is current, and it is not; the answer is the
+    whole file, 200."""
+    srv = _serve(impl, server, tmp_path)
+    value = if_range(await _etag(http, srv))
+    headers = [("Range", "bytes=0-4"), ("If-Range", value)]
+    response, transcript = await _get(http, srv, "/static/data.txt", headers)
+    if not (response.status == 200 and response.body == DATA):
+        raise Violation(
+            f"'If-Range: {_short(value)}' does not match the file (ETag by strong comparison, Last-Modified "
+            f"{LAST_MODIFIED}), yet 'Range: bytes=0-4' was served: a client splicing that part into its stale copy "
+            "corrupts it.",
+            expected=f"200 with the whole file, {DATA!r}",
+            observed=_describe(response),
+            transcript=transcript,
+        )
+
+
+CURRENT_IF_RANGE = [
+    pytest.param(lambda etag: etag, id="same-etag"),
+    pytest.param(lambda etag: LAST_MODIFIED, id="same-date"),
+]
+
+
+@check("RFC 9110 §13.1.5", Level.SHOULD)
+@pytest.mark.parametrize("if_range", CURRENT_IF_RANGE)
+async def test_range_with_a_current_if_range_is_206(impl, server, http, tmp_path, if_range):
+    """RFC 9110 §13.1.5: "If the validator given in the If-Range header field matches the
+    current validator for the selected representation of the target resource, then the
+    server SHOULD process the Range header field as requested." The file's own ETag, or
+    its Last-Modified date, matches: 'Range: bytes=0-4' is served as without If-Range."""
+    srv = _serve(impl, server, tmp_path)
+    value = if_range(await _etag(http, srv))
+    headers = [("Range", "bytes=0-4"), ("If-Range", value)]
+    response, transcript = await _get(http, srv, "/static/data.txt", headers)
+    content_range = f"bytes 0-4/{SIZE}"
+    if not (response.status == 206 and response.header("content-range") == content_range and response.body == DATA[:5]):
+        raise Violation(
+            f"'If-Range: {_short(value)}' matches the file, yet 'Range: bytes=0-4' was not served as requested: the "
+            "client resuming a current copy is sent what it already holds.",
+            expected=f"206 with 'Content-Range: {content_range}' and {DATA[:5]!r}",
+            observed=_describe(response),
+            transcript=transcript,
+        )
+
+
 @check(
     f"RFC 9110 §14.2 (MAY ignore Range); {STATIC_DOCS} (one range only: httputil._parse_request_range)", Level.TORNADO
 )
