@@ -489,6 +489,27 @@ async def test_range_with_a_current_if_range_is_206(impl, server, http, tmp_path
         )
 
 
+@check("RFC 9110 §13.1.2; RFC 9110 §14.2", Level.MUST)
+async def test_matching_if_none_match_beats_range(impl, server, http, tmp_path):
+    """RFC 9110 §14.2: "The Range header field is evaluated after evaluating the
+    precondition header fields defined in Section 13.1, and only if the result in absence
+    of the Range header field would be a 200 (OK) response." With an If-None-Match naming
+    the current entity tag that result is a 304, which §13.1.2 requires ("the origin
+    server MUST respond with ... the 304 (Not Modified) status code")."""
+    srv = _serve(impl, server, tmp_path)
+    etag = await _etag(http, srv)
+    headers = [("If-None-Match", etag), ("Range", "bytes=0-4")]
+    response, transcript = await _get(http, srv, "/static/data.txt", headers)
+    if response.status != 304:
+        raise Violation(
+            f"'If-None-Match: {_short(etag)}' names the current entity tag, yet the request's 'Range: bytes=0-4' "
+            "was evaluated first: preconditions come before the range.",
+            expected="304 Not Modified",
+            observed=_describe(response),
+            transcript=transcript,
+        )
+
+
 @check(
     f"RFC 9110 §14.2 (MAY ignore Range); {STATIC_DOCS} (one range only: httputil._parse_request_range)", Level.TORNADO
 )
