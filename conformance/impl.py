@@ -48,6 +48,8 @@ PARTS = (
     "locks",
     "queues",
     "util",
+    "routing",
+    "wsgi",
 )
 
 
