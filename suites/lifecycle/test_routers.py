@@ -280,7 +280,13 @@ def _slash_app(web: Any) -> list[Any]:
         def delete(self):
             self.write(f"removed {self.request.uri}")
 
-    return [(r"/dir/?", AddSlash), (r"/file/*", RemoveSlash), (r"//evil\.example/+", RemoveSlash), (r"/.*", AddSlash)]
+    return [
+        (r"/dir/?", AddSlash),
+        (r"/file/*", RemoveSlash),
+        (r"/+", RemoveSlash),
+        (r"//evil\.example/+", RemoveSlash),
+        (r"/.*", AddSlash),
+    ]
 
 
 SLASH_REDIRECTS = [
@@ -319,17 +325,17 @@ async def test_slash_decorators_redirect_get_and_head_permanently_keeping_the_qu
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        pytest.param("GET", "/dir/?x=1", b"added /dir/?x=1", id="addslash-slashed"),
-        pytest.param("GET", "/file?x=1", b"removed /file?x=1", id="removeslash-unslashed"),
-        pytest.param("POST", "/dir/", b"added /dir/", id="addslash-post-slashed"),
-        pytest.param("GET", "/", b"added /", id="removeslash-root-kept"),
+        pytest.param("GET", "/dir/?x=1", b"added /dir/?x=1", id="addslash-slashed-with-query"),
+        pytest.param("GET", "/file?next=/", b"removed /file?next=/", id="removeslash-query-ending-in-slash"),
+        pytest.param("GET", "/", b"removed /", id="removeslash-root-kept"),
     ],
 )
 @check("Tornado docs: web.addslash, web.removeslash", Level.TORNADO)
 async def test_slash_decorators_run_the_method_when_the_path_already_fits(impl, server, http, method, path, body):
     """addslash and removeslash only redirect a path that lacks (or has) the trailing slash; a
-    path that already fits runs the decorated method. (The root, ``/``, is served by the
-    addslash handler here: it already ends with a slash.)"""
+    path that already fits runs the decorated method. The query is not part of the path (a
+    ``/`` at the end of the query changes nothing), and removeslash leaves the root, ``/``,
+    alone: there is no shorter path to redirect it to."""
     web = impl.part("web")
     srv = server.serve(_slash_app(web))
     response = await http.request(srv, method, path, body=b"x" if method == "POST" else b"")
