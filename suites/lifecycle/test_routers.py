@@ -12,6 +12,7 @@ Application and add_handlers, URLSpec, addslash/removeslash, ErrorHandler, Fallb
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -394,7 +395,7 @@ async def test_slash_decorators_never_redirect_to_another_host(impl, server, htt
     srv = server.serve(_slash_app(web))
     response = await http.request(srv, "GET", path)
     location = response.header("Location")
-    if location is not None and location.lstrip().replace("\\", "/").startswith("//"):
+    if location is not None and _names_another_host(location):
         raise Violation(
             f"GET {path} was redirected to {location!r}, a protocol-relative URL naming another host (an open "
             "redirect).",
@@ -482,3 +483,45 @@ async def test_fallback_handler_hands_the_request_to_a_wsgi_application(impl, se
         "the native route answers itself and FallbackHandler hands every other request to the WSGIContainer, whose "
         "application sees the method, the decoded path, the query and the body. The responses were:",
     )
+
+
+# -- RedirectHandler substitutions (6.6) ----------------------------------------------------------
+
+
+def _names_another_host(location: str) -> bool:
+    """Whether a browser following ``location`` from this server would leave it: a
+    protocol-relative reference (``//host``, also spelled ``/\\host``) or an absolute URL
+    (browsers read ``\\`` as ``/`` and skip leading spaces and control characters)."""
+    normalised = location.lstrip("".join(map(chr, range(0x21)))).replace("\\", "/")
+    parts = urllib.parse.urlsplit(normalised)
+    return normalised.startswith("//") or bool(parts.scheme and parts.netloc)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/to//evil.example/b", id="double-slash"),
+        pytest.param("/to/%2Fevil.example/b", id="percent-encoded-slash"),
+        pytest.param("/to/%5Cevil.example/b", id="percent-encoded-backslash"),
+        pytest.param("/to//evil.example/b?x=1", id="double-slash-with-query"),
+    ],
+)
+@check("Tornado docs: RedirectHandler (changed in 6.6); Tornado 6.6.0 release notes", Level.TORNADO)
+async def test_redirect_handler_substitutions_never_change_the_host(impl, server, http, path):
+    """RedirectHandler, changed in 6.6: "Substituted values may no longer change the scheme or
+    netloc (user info, host, and port) of the destination URL. For example, with a url of
+    "/{0}/b", a request that would redirect to //example.com/b (a protocol-relative URL
+    pointing to another host) now fails with a 400 error." The 6.6.0 release notes add
+    "variants that browsers treat the same way, such as /\\example.com". Captured groups are
+    percent-decoded, so ``%2F`` and ``%5C`` reach the template as ``/`` and ``\\``."""
+    web = impl.part("web")
+    srv = server.serve([(r"/to/(.*)/b", web.RedirectHandler, {"url": "/{0}/b"})])
+    response = await http.request(srv, "GET", path)
+    location = response.header("Location")
+    if response.status != 400:
+        raise Violation(
+            f"GET {path} was answered {response.status}{f' to {location!r}' if location else ''}: the value "
+            "substituted into the url '/{0}/b' turned it into a reference to another host, which must be refused (400), never redirected to (an open redirect).",
+            expected="400 Bad Request, no Location naming another host",
+            observed=summary(response, "Location"),
+        )
