@@ -23,8 +23,6 @@ from ._support import summary
 
 pytestmark = [pytest.mark.lifecycle, requires("web", "httpserver")]
 
-ROUTING = requires("web", "httpserver", "routing")
-
 
 def _answering(web: Any, text: str) -> Any:
     """A handler class whose GET answers ``text`` and the path it saw."""
@@ -101,10 +99,45 @@ async def test_path_patterns_are_anchored_at_both_ends(impl, server, http, patte
         )
 
 
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        pytest.param("api.example.com.evil.test", "www", id="suffix-added"),
+        pytest.param("evil-api.example.com", "www", id="prefix-added"),
+        pytest.param("API.Example.COM", "api", id="upper-case"),
+        pytest.param("Api.Example.Com:8443", "api", id="upper-case-with-port"),
+    ],
+)
+@check("Tornado docs: routing.HostMatches; RFC 9110 §4.2.3 (host case-insensitive)", Level.TORNADO)
+@requires("routing")
+async def test_host_patterns_match_the_whole_host_case_insensitively(impl, server, http, host, expected):
+    """routing.HostMatches: "Matches requests from hosts specified by host_pattern regex". As
+    with paths, Tornado matches the whole host name (the pattern is anchored at the start and
+    "$" is appended), and host names are case-insensitive (RFC 9110 §4.2.3: "The scheme and
+    host are case-insensitive"; Tornado lower-cases the host before matching). A host that
+    merely contains the pattern must not reach that rule's handlers."""
+    web, routing = impl.part("web"), impl.part("routing")
+    srv = server.serve(
+        [
+            routing.Rule(routing.HostMatches(r"api\.example\.com"), [(r"/", _answering(web, "api"))]),
+            routing.Rule(routing.HostMatches(r".*"), [(r"/", _answering(web, "www"))]),
+        ]
+    )
+    response = await http.request(srv, "GET", "/", headers=[("Host", host)])
+    if (response.status, response.body) != (200, f"{expected} /".encode()):
+        raise Violation(
+            f"GET / with Host: {host} was not served by the {expected!r} rule: the rule for api\\.example\\.com "
+            + ("must match that host whatever its case." if expected == "api" else "matches only that whole host."),
+            expected=f"200 OK, body {f'{expected} /'.encode()!r}",
+            observed=summary(response),
+        )
+
+
 # -- nested routers ------------------------------------------------------------------------------
 
 
 @check("Tornado docs: routing (Rule targets: another Router, a nested RuleRouter or Application)", Level.TORNADO)
+@requires("routing")
 async def test_rule_targets_can_be_routers_and_applications(impl, server, http):
     """tornado.routing: a Rule's target "can be one of the following ... 3) Another Router
     instance ... Of course a nested RuleRouter or a web.Application is allowed", e.g.
@@ -155,6 +188,7 @@ async def test_rule_targets_can_be_routers_and_applications(impl, server, http):
 
 
 @check("Tornado docs: Application.add_handlers", Level.TORNADO)
+@requires("routing")
 async def test_add_handlers_groups_are_tried_in_order_before_the_default_host(impl, server, http):
     """Application.add_handlers: "Appends the given handlers to our handler list. Host patterns
     are processed sequentially in the order they were added. All matching patterns will be
