@@ -225,6 +225,43 @@ async def test_add_handlers_groups_are_tried_in_order_before_the_default_host(im
     )
 
 
+@check("Tornado docs: web.Application (default_host); routing.DefaultHostMatches", Level.TORNADO)
+@requires("routing")
+async def test_default_host_serves_hosts_no_pattern_matches(impl, server, http):
+    """Application: "If there's no match for the current request's host, then default_host
+    parameter value is matched against host regular expressions." routing.DefaultHostMatches:
+    "Matches requests from host that is equal to application's default_host. Always returns
+    no match if X-Real-Ip header is present." The handlers given to the constructor still
+    come first for every host."""
+    web, routing = impl.part("web"), impl.part("routing")
+    app = web.Application([(r"/", _answering(web, "default"))], default_host="main.example")
+    app.add_handlers(r"main\.example", [(r"/main", _answering(web, "main"))])
+    srv = server.serve([routing.Rule(routing.AnyMatches(), app)])
+    observed = Trace()
+    for host, extra in (
+        ("main.example", []),
+        ("other.example", []),
+        ("other.example", [("X-Real-Ip", "192.0.2.7")]),
+    ):
+        for path in ("/main", "/"):
+            response = await http.request(srv, "GET", path, headers=[("Host", host), *extra])
+            behind = " behind a proxy (X-Real-Ip)" if extra else ""
+            answer = f"{response.status} {response.body!r}" if response.status == 200 else str(response.status)
+            observed.add(f"GET {path} (Host: {host}){behind} -> {answer}")
+    observed.assert_equal(
+        [
+            "GET /main (Host: main.example) -> 200 b'main /main'",
+            "GET / (Host: main.example) -> 200 b'default /'",
+            "GET /main (Host: other.example) -> 200 b'main /main'",
+            "GET / (Host: other.example) -> 200 b'default /'",
+            "GET /main (Host: other.example) behind a proxy (X-Real-Ip) -> 404",
+            "GET / (Host: other.example) behind a proxy (X-Real-Ip) -> 200 b'default /'",
+        ],
+        "a host no add_handlers pattern matches is served by the group whose pattern matches default_host, unless the "
+        "request carries X-Real-Ip; the constructor's handlers answer every host. The responses were:",
+    )
+
+
 # -- reverse_url ---------------------------------------------------------------------------------
 
 
@@ -274,6 +311,54 @@ async def test_reverse_url_refuses_what_it_cannot_fill(impl, server, http, args)
         ["reverse_url('item', 7) returned '/item/7'", f"reverse_url{args!r} raised"],
         "reverse_url fills a named URLSpec's groups with exactly as many arguments, and raises when the count or "
         "the name does not fit. What the handler saw:",
+    )
+
+
+@check("Tornado docs: Application.reverse_url; routing.ReversibleRuleRouter, routing.Rule (name)", Level.TORNADO)
+@requires("routing")
+async def test_reverse_url_finds_names_in_host_groups_and_rules(impl, server, http):
+    """Application.reverse_url: "Returns a URL path for handler named name"; routing.Rule:
+    "name: the name of the rule that can be used to find it in ReversibleRouter.reverse_url
+    implementation"; ReversibleRuleRouter: "Each rule added to this router may have a name
+    attribute that can be used to reconstruct an original uri." Names given in a host rule's
+    handler list, in add_handlers, and to a plain Rule are all found (Tornado looks in the
+    named rules, then in nested reversible routers)."""
+    web, routing = impl.part("web"), impl.part("routing")
+    trace = Trace()
+
+    class Reverser(web.RequestHandler):
+        def get(self, *path_args):
+            for call in (("home",), ("api-item", 7), ("added", "a b"), ("plain-rule", "x")):
+                try:
+                    trace.add(f"reverse_url{call!r} = {self.reverse_url(*call)!r}")
+                except Exception as exc:
+                    trace.add(f"reverse_url{call!r} raised {type(exc).__name__}")
+            self.write("ok")
+
+    app = web.Application(
+        [
+            routing.Rule(
+                routing.HostMatches(r"api\.example\.com"), [web.url(r"/v1/items/([0-9]+)", Reverser, name="api-item")]
+            ),
+            routing.Rule(routing.PathMatches(r"/r/([a-z]+)"), Reverser, name="plain-rule"),
+            web.url(r"/", Reverser, name="home"),
+        ]
+    )
+    app.add_handlers(r"shop\.example\.com", [web.url(r"/added/([^/]+)", Reverser, name="added")])
+    srv = server.serve([routing.Rule(routing.AnyMatches(), app)])
+    response = await http.request(srv, "GET", "/")
+    server.barrier()
+    if response.status != 200:
+        raise Violation("the handler calling reverse_url failed.", expected="200", observed=summary(response))
+    trace.assert_equal(
+        [
+            "reverse_url('home',) = '/'",
+            "reverse_url('api-item', 7) = '/v1/items/7'",
+            "reverse_url('added', 'a b') = '/added/a%20b'",
+            "reverse_url('plain-rule', 'x') = '/r/x'",
+        ],
+        "reverse_url finds a name wherever the application declares it: in a host rule's list, in add_handlers, "
+        "on a plain Rule. What the handler saw:",
     )
 
 
