@@ -644,3 +644,21 @@ async def test_redirect_handler_substitutions_never_change_the_host(impl, server
             expected="400 Bad Request, no Location naming another host",
             observed=summary(response, "Location"),
         )
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+@check("Tornado docs: RedirectHandler", Level.TORNADO)
+async def test_redirect_handler_redirects_get_requests_only(impl, server, http, method):
+    """RedirectHandler: "Redirects the client to the given URL for all GET requests." It has
+    no other method: POST, PUT and DELETE are answered 405 (Method Not Allowed), never
+    redirected, so a client does not re-send its request (or drop its body) elsewhere."""
+    web = impl.part("web")
+    srv = server.serve([(r"/old", web.RedirectHandler, {"url": "/new"})])
+    response = await http.request(srv, method, "/old", body=b"payload" if method != "DELETE" else b"")
+    if response.status != 405:
+        raise Violation(
+            f"{method} /old, routed to RedirectHandler, was answered {response.status}: RedirectHandler redirects GET "
+            "requests only.",
+            expected="405 Method Not Allowed",
+            observed=summary(response, "Location"),
+        )
