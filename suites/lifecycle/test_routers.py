@@ -50,10 +50,11 @@ async def _observe(http: Any, srv: Any, requests: list[tuple[str, str, str | Non
 
 @check("Tornado docs: web.Application (handlers); routing.RuleRouter", Level.TORNADO)
 async def test_first_matching_rule_wins_in_declaration_order(impl, server, http):
-    """Application: "handlers is a list of Rule objects or tuples of values corresponding to
-    the arguments of Rule constructor"; RuleRouter.find_handler tries them in order: "the first
-    rule that matches" takes the request. Of two overlapping patterns, the one declared first
-    answers, whichever is more specific."""
+    """Application: "The constructor for this class takes in a list of Rule objects or tuples
+    of values corresponding to the arguments of Rule constructor"; RuleRouter.add_rules:
+    "Appends new rules to the router." Tornado tries the rules in that order and the first
+    whose matcher matches takes the request: of two overlapping patterns, the one declared
+    first answers, whichever is more specific."""
     web = impl.part("web")
     special, generic = _answering(web, "special"), _answering(web, "generic")
     specific_first = server.serve([(r"/items/special", special), (r"/items/([^/]+)", generic)])
