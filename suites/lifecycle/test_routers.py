@@ -663,3 +663,37 @@ async def test_redirect_handler_redirects_get_requests_only(impl, server, http, 
             expected="405 Method Not Allowed",
             observed=summary(response, "Location"),
         )
+
+
+@check("Tornado docs: web.FallbackHandler", Level.TORNADO)
+async def test_fallback_handler_hands_the_request_to_another_application(impl, server, http):
+    """FallbackHandler: "The fallback is a callable object that accepts an HTTPServerRequest,
+    such as an Application or tornado.wsgi.WSGIContainer." Behind it, the other Application
+    routes the request by its own rules, on the unchanged path, and writes the response."""
+    web = impl.part("web")
+
+    class Inner(web.RequestHandler):
+        def get(self, section):
+            self.write(f"inner section={section} path={self.request.path} x={self.get_argument('x', '-')}")
+
+    legacy = web.Application([(r"/legacy/([a-z]+)", Inner)])
+    srv = server.serve(
+        [(r"/native", _answering(web, "native")), (r"/legacy/.*", web.FallbackHandler, {"fallback": legacy})]
+    )
+    observed = Trace()
+    for path in ("/native", "/legacy/books?x=1", "/legacy/42"):
+        response = await http.request(srv, "GET", path)
+        observed.add(
+            f"GET {path} -> {response.status} {response.body!r}"
+            if response.status == 200
+            else f"GET {path} -> {response.status}"
+        )
+    observed.assert_equal(
+        [
+            "GET /native -> 200 b'native /native'",
+            "GET /legacy/books?x=1 -> 200 b'inner section=books path=/legacy/books x=1'",
+            "GET /legacy/42 -> 404",
+        ],
+        "FallbackHandler hands the request, path and query unchanged, to the fallback Application, which routes it "
+        "by its own rules (404 where none matches). The responses were:",
+    )
