@@ -49,6 +49,8 @@ PARTS = (
     "queues",
     "util",
     "template",
+    "routing",
+    "wsgi",
 )
 
 
