@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -10,6 +11,18 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "coverage.md"
+
+
+def _generate(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.api_coverage", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def _plain(check: str) -> str:
@@ -27,22 +40,7 @@ def _traced_checks(run: Any) -> set[str]:
 
 def test_generator_files_a_check_under_the_members_it_drives(tmp_path: Path) -> None:
     out = tmp_path / "coverage.md"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance.api_coverage",
-            f"--out={out}",
-            "-m",
-            "cookies",
-            "-k",
-            "signed_cookie_is_rejected_under_another_name",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = _generate(tmp_path, f"--out={out}", "-m", "cookies", "-k", "signed_cookie_is_rejected_under_another_name")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page = out.read_text()
     assert ": 1 checks ran traced" in page
@@ -53,13 +51,7 @@ def test_generator_files_a_check_under_the_members_it_drives(tmp_path: Path) -> 
 
 
 def test_generator_refuses_an_implementation_that_does_not_import(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance.api_coverage", "--impl=no_such_module_xyz", f"--out={tmp_path / 'c.md'}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = _generate(tmp_path, "--impl=no_such_module_xyz", f"--out={tmp_path / 'c.md'}", timeout=60)
     assert proc.returncode == 4
     assert proc.stderr.strip().count("\n") == 0 and "no_such_module_xyz" in proc.stderr
     assert not (tmp_path / "c.md").exists()
