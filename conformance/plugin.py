@@ -8,8 +8,13 @@ Rules:
 1. Importing this module imports neither the implementation nor h11, wsproto or
    hypothesis: the plugin is loaded into every pytest run of every project that has
    the kit installed, and must cost nothing there.
-2. The kit acts only when asked: ``--impl`` on the command line, or conformance checks
-   among the collected items. ``--impl`` with no test paths runs the shipped suites.
+2. The kit is inert until asked: ``--impl`` on the command line, the ini key
+   ``conformance_impl``, a test path into the shipped suites, or a test declaring
+   ``@check`` among the collected ones. Until then it registers no fixture and judges
+   nothing: a project whose own markers are called ``websocket`` or whose fixtures are
+   called ``server`` runs as if the kit were not installed (the area markers are
+   registered in every run, which changes nothing for a project using the same names).
+   ``--impl`` (or the ini key) with no test paths runs the shipped suites.
 3. Misuse of the kit is a ``pytest.UsageError`` (exit code 4) with one line that says
    what is wrong and how to fix it; a broken implementation is a failed check.
 """
@@ -31,6 +36,7 @@ import pytest
 from ._meta import AREAS, OPT_IN_AREAS, area_of, describe, validate_item
 from .run import (
     BACKENDS,
+    CHECK_OPTIONS,
     DEFAULT_IMPL,
     DEFAULT_SCALE_CONNECTIONS,
     DEFAULT_TIMEOUT,
@@ -44,8 +50,6 @@ from .run import (
 from .run import (
     RUN as _RUN_KEY,
 )
-
-pytest_plugins = ["conformance._fixtures"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -122,6 +126,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "hypothesis_profile", None):
         _profiles.register()
     config.pluginmanager.register(_fuzz, "conformance-properties")
+    # Markers are registered in every run: a check module applies them when it is
+    # imported, before anything says it holds checks. A registration changes nothing for a
+    # project with markers of the same names (only the kit's fixtures and verdicts could,
+    # and they wait until the kit is asked).
     for area, description in AREAS.items():
         config.addinivalue_line("markers", f"{area}: {description}")
     config.addinivalue_line("markers", "conformance(reference, level): the rule a check enforces")
@@ -129,11 +137,45 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Run.configure(config)
 
-    explicit = config.getoption("conformance_impl") is not None
-    if explicit and config.args_source is not pytest.Config.ArgsSource.ARGS:
+    asked = _asked(config)
+    if asked and config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(suites_dir())]
-    if explicit or config.getini("conformance_impl") or _targets_suites(config):
+    if asked or _targets_suites(config):
         _activate(config)
+
+
+def _asked(config: pytest.Config) -> bool:
+    """``--impl`` or the ini key ``conformance_impl`` names an implementation."""
+    return config.getoption("conformance_impl") is not None or bool(config.getini("conformance_impl"))
+
+
+def _enable(config: pytest.Config) -> None:
+    """Register the kit's fixtures: only once the kit is asked to act."""
+    if config.pluginmanager.has_plugin("conformance-fixtures"):
+        return
+    from . import _fixtures
+
+    config.pluginmanager.register(_fixtures, "conformance-fixtures")
+
+
+def _declares_check(obj: object, collector: pytest.Collector) -> bool:
+    """Whether ``obj`` (about to become a test item) carries ``@check``, itself or by its module."""
+    module = getattr(collector, "obj", None) if isinstance(collector, pytest.Module) else None
+    for owner in (obj, module):
+        marks = getattr(owner, "pytestmark", None) or ()
+        if not isinstance(marks, (list, tuple)):
+            marks = [marks]  # ``pytestmark = pytest.mark.x`` as a single decorator
+        if any(getattr(mark, "name", None) == "conformance" for mark in marks):
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """A project's own check (``@check``) asks for the kit: its fixtures must exist before
+    the item is built, so they are registered here, ahead of pytest's own hook."""
+    if callable(obj) and name.startswith("test") and _declares_check(obj, collector):
+        _enable(collector.config)
 
 
 def _targets_suites(config: pytest.Config) -> bool:
@@ -153,6 +195,7 @@ def _targets_suites(config: pytest.Config) -> bool:
 
 def _activate(config: pytest.Config) -> Run:
     """Load the implementation and the expectations (usage errors surface here), once."""
+    _enable(config)
     run = Run.of(config)
     if not run.active:
         run.activate()
@@ -177,19 +220,22 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 
 def _is_check(item: pytest.Item) -> bool:
+    """A check: it declares ``@check``, or lives in the shipped suites, or (once the kit is
+    asked by ``--impl`` or the ini key) carries an area marker. Without the kit being asked,
+    a project's own test marked ``websocket`` is the project's business."""
     if item.get_closest_marker("conformance") is not None:
         return True
-    if any(item.get_closest_marker(area) for area in AREAS):
-        return True
     root = suites_dir().resolve()
-    path = Path(str(item.path)).resolve()
-    return root in path.parents
+    if root in Path(str(item.path)).resolve().parents:
+        return True
+    return _asked(item.config) and any(item.get_closest_marker(area) for area in AREAS)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     checks = [item for item in items if _is_check(item)]
     if not checks:
+        _refuse_options_without_checks(config)
         return
     problems = [f"{item.nodeid} {why}" for item in checks if (why := validate_item(item)) is not None]
     if problems:
@@ -224,6 +270,46 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # Only areas that were collected can tell a stale id from one merely not selected.
     collected_areas = {cid.split(".", 1)[0] for cid in seen}
     run.results.unknown_expectations = expectations.unmatched(seen, collected_areas)
+
+
+def _refuse_options_without_checks(config: pytest.Config) -> None:
+    """A kit option given to a run that collected no check would be silently ignored."""
+    if Run.of(config).active:
+        return  # --impl (or the ini key) was given: an empty selection is pytest's exit 5
+    given = [flag for dest, flag in CHECK_OPTIONS.items() if config.getoption(dest, None) not in (None, False)]
+    if given:
+        raise pytest.UsageError(
+            f"{given[0]} was given, but no conformance check was collected; add --impl=MODULE to run "
+            "the kit's suites against MODULE (or pass test paths holding checks)"
+        )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """After pytest's own selection: a ``-m`` name that is neither an area nor a marker of
+    the project selects nothing by a typo, and says so (with the areas) instead of exit 5."""
+    config = session.config
+    run = Run.of(config)
+    if not run.active or not config.option.markexpr:
+        return
+    from _pytest.mark.expression import Expression
+
+    names: list[str] = []
+
+    def record(name: str, /, **kwargs: Any) -> bool:
+        names.append(name)
+        return False
+
+    try:
+        Expression.compile(config.option.markexpr).evaluate(record)
+    except Exception:  # pytest reports a malformed expression itself
+        return
+    known = set(AREAS) | {line.split(":", 1)[0].split("(", 1)[0].strip() for line in config.getini("markers")}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise pytest.UsageError(
+            f"-m {config.option.markexpr!r}: {unknown[0]!r} is neither an area nor a registered marker; "
+            f"the areas are {', '.join(AREAS)}"
+        )
 
 
 def _deselect_opt_in_areas(
@@ -384,7 +470,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     path = run.settings.json_path
     if path:
-        run.results.write_json(path)
+        try:
+            run.results.write_json(path)
+        except OSError as exc:  # checked before the run; the disk may still fill up
+            sys.stderr.write(f"ERROR: --conformance-json={path}: cannot write the results ({exc})\n")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -18,6 +18,7 @@ Rules:
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -37,6 +38,16 @@ DEFAULT_IMPL = "tornado"
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_SCALE_CONNECTIONS = 10_000
 BACKENDS = ("trio", "asyncio")
+#: Options that only mean something to a run of checks (option dest -> flag): given to a
+#: run that collects none, they would be silently ignored.
+CHECK_OPTIONS = {
+    "conformance_expectations": "--expectations",
+    "conformance_json": "--conformance-json",
+    "conformance_strict_verdicts": "--strict-verdicts",
+    "conformance_client_backend": "--client-backend",
+    "conformance_timeout": "--conformance-timeout",
+    "conformance_scale_connections": "--scale-connections",
+}
 
 
 def positive_float(text: str) -> float:
@@ -123,6 +134,8 @@ class Settings:
     strict_verdicts: bool = False
     expectations: str | None = None
     json_path: str | None = None
+    #: the implementation was named by the ini key, not --impl (errors say which)
+    impl_from_ini: bool = False
 
     @classmethod
     def read(cls, config: pytest.Config) -> Settings:
@@ -145,15 +158,42 @@ class Settings:
                 scale = positive_int(str(scale))
             except argparse.ArgumentTypeError as exc:
                 raise pytest.UsageError(f"conformance_scale_connections = {scale!r}: {exc}") from None
+        impl_name = config.getoption("conformance_impl")
+        if impl_name is not None and not impl_name.strip():
+            raise pytest.UsageError(
+                "--impl is empty; name the module under test, e.g. --impl=tornado or --impl=mypkg.compat"
+            )
+        from_ini = impl_name is None and bool(config.getini("conformance_impl"))
+        json_path = config.getoption("conformance_json", None)
+        if json_path is not None:
+            json_path = _output_path(json_path, "--conformance-json")
         return cls(
             impl_name=setting(config, "conformance_impl"),
+            impl_from_ini=from_ini,
             backend=backend,
             timeout=timeout,
             scale_connections=scale,
             strict_verdicts=bool(setting(config, "conformance_strict_verdicts")),
             expectations=setting(config, "conformance_expectations"),
-            json_path=config.getoption("conformance_json", None),
+            json_path=json_path,
         )
+
+
+def _output_path(value: str, option: str) -> str:
+    """An output file named by ``option``: its folder is created now, or the run is refused
+    now, so that a finished run is never lost to a path it cannot write."""
+    path = Path(value)
+    if not value.strip() or path.is_dir():
+        raise pytest.UsageError(f"{option}={value}: name a file to write, not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"{option}={value}: cannot create the folder {str(path.parent)!r} ({exc.strerror or exc})"
+        ) from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise pytest.UsageError(f"{option}={value}: the file cannot be written (permission denied)")
+    return value
 
 
 def _holds_interrupt(exc: BaseException) -> bool:
@@ -227,7 +267,12 @@ class Run:
         try:
             impl = load(name)
         except ImplementationError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            message = str(exc)
+            if self.settings.impl_from_ini:
+                # The value came from the ini file: say so, in the key's own words.
+                message = message.replace(f"--impl={name!r}", f"conformance_impl = {name} (ini file)", 1)
+                message = message.replace(f"--impl={name}", f"conformance_impl = {name} (ini file)", 1)
+            raise pytest.UsageError(message) from None
         path: Path | str | None = self.settings.expectations
         if path is None:
             path = shipped_expectations(impl)

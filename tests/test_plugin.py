@@ -152,7 +152,7 @@ def test_missing_expectations_file_is_a_usage_error(pytester: pytest.Pytester) -
 
 def test_check_without_reference_and_level_is_refused(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_checks="import pytest\n@pytest.mark.http11\ndef test_x(): pass\n")
-    result = pytester.runpytest()
+    result = pytester.runpytest("--impl=tornado", "test_checks.py")
     _assert_usage_error(
         result,
         "ERROR: refusing to run checks without metadata: test_checks.py::test_x has no @check(reference, level) declaration*",

@@ -1,0 +1,147 @@
+"""The kit installed in a project that does not use it changes nothing there; every input
+the kit reads is checked before any check runs (one line, exit 4)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+# A project of its own: markers and fixtures named like the kit's, used its own way.
+PROJECT_INI = """[pytest]
+markers =
+    websocket: the project's own websocket tests
+    http11: the project's own protocol tests
+    scale: the project's slow tests
+    cookies: the project's cookie jar tests
+"""
+PROJECT_CONFTEST = """
+import pytest
+
+@pytest.fixture
+def server():
+    return "the project's server"
+
+@pytest.fixture
+def http():
+    return "the project's http"
+
+@pytest.fixture
+def impl():
+    return "the project's impl"
+
+@pytest.fixture
+def ioloop():
+    return "the project's loop"
+"""
+PROJECT_TESTS = """
+import sys
+import pytest
+
+@pytest.mark.websocket
+def test_websocket(server, impl):
+    assert server == "the project's server" and impl == "the project's impl"
+
+@pytest.mark.http11
+def test_http11(http, ioloop):
+    assert (http, ioloop) == ("the project's http", "the project's loop")
+
+@pytest.mark.scale
+def test_scale():
+    pass
+
+@pytest.mark.cookies
+def test_cookies():
+    assert "tornado" not in sys.modules
+"""
+
+
+def _error_line(result: pytest.RunResult) -> str:
+    lines = [line for line in result.stderr.lines if line.strip()]
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    assert len(lines) == 1, f"a usage error must be one line, got: {lines}"
+    return lines[0]
+
+
+def _project(pytester: pytest.Pytester) -> None:
+    pytester.makeini(PROJECT_INI)
+    pytester.makeconftest(PROJECT_CONFTEST)
+    pytester.makepyfile(test_project=PROJECT_TESTS)
+
+
+def test_project_with_the_kits_marker_and_fixture_names_runs_unchanged(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    with_kit = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
+    without_kit = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA", "-p", "no:conformance")
+    with_kit.assert_outcomes(passed=4)
+    without_kit.assert_outcomes(passed=4)
+    assert "tornado-conformance summary" not in with_kit.stdout.str()
+    # Its own -m selections mean what they meant without the kit (scale is not held back).
+    for expression, count in (("scale", 1), ("websocket or cookies", 2), ("not http11", 3)):
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", expression).assert_outcomes(passed=count)
+
+
+def test_kit_fixture_name_is_not_injected_into_a_project(pytester: pytest.Pytester) -> None:
+    # A typo'd or forgotten fixture is "not found", not a Tornado server started behind the test.
+    pytester.makepyfile(test_typo="def test_x(server):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'server' not found*"])
+
+
+def test_empty_impl_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    line = _error_line(pytester.runpytest("--impl="))
+    assert line.startswith("ERROR: --impl is empty; name the module under test"), line
+
+
+def test_ini_key_alone_runs_the_shipped_suites(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nconformance_impl = tornado\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-m", "cookies", "-k", "xsrf_form_html")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["conformance: implementation tornado *", "*tornado-conformance summary*"])
+
+
+def test_unimportable_ini_key_names_the_ini_key(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nconformance_impl = no_such_module_abc\n")
+    line = _error_line(pytester.runpytest())
+    assert line.startswith("ERROR: conformance_impl = no_such_module_abc (ini file): cannot import module"), line
+    assert "--impl" not in line.split("(default")[0], line
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--expectations=known.toml", "--conformance-json=out.json", "--strict-verdicts", "--client-backend=asyncio"],
+)
+def test_kit_option_without_checks_is_a_usage_error(pytester: pytest.Pytester, option: str) -> None:
+    pytester.makepyfile(test_plain="def test_x():\n    pass\n")
+    line = _error_line(pytester.runpytest(option))
+    flag = option.split("=", 1)[0]
+    assert line.startswith(f"ERROR: {flag} was given, but no conformance check was collected; add --impl=MODULE"), line
+    assert not (pytester.path / "out.json").exists()
+
+
+def test_marker_expression_naming_no_area_is_a_usage_error_naming_the_areas(pytester: pytest.Pytester) -> None:
+    line = _error_line(pytester.runpytest("--impl=tornado", "-m", "nosucharea"))
+    assert line == (
+        "ERROR: -m 'nosucharea': 'nosucharea' is neither an area nor a registered marker; "
+        "the areas are http11, websocket, coroutines, lifecycle, cookies, scale"
+    ), line
+
+
+def test_json_results_folder_is_created_before_the_run(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(
+        "--impl=tornado", "-m", "cookies", "-k", "xsrf_form_html", "--conformance-json=a/b/out.json"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert json.loads((pytester.path / "a" / "b" / "out.json").read_text())["tests"]
+
+
+def test_json_results_path_that_cannot_be_written_is_refused_before_any_check(pytester: pytest.Pytester) -> None:
+    (pytester.path / "taken").mkdir()
+    line = _error_line(pytester.runpytest("--impl=tornado", "--conformance-json=taken"))
+    assert line == "ERROR: --conformance-json=taken: name a file to write, not a directory", line
+    (pytester.path / "afile").write_text("")
+    line = _error_line(pytester.runpytest("--impl=tornado", "--conformance-json=afile/out.json"))
+    assert line.startswith("ERROR: --conformance-json=afile/out.json: cannot create the folder 'afile'"), line
