@@ -10,7 +10,6 @@ wherever warnings are errors).
 
 from __future__ import annotations
 
-import os
 import sys
 
 
@@ -20,21 +19,40 @@ def main(argv: list[str] | None = None) -> int:
     Example::
 
         tornado-conformance --impl=mypkg.compat -m http11 --conformance-json=out.json
+
+    Which arguments are test paths is pytest's own parsing to decide, not this command's:
+    it passes ``--conformance-suites``, and the plugin runs the shipped suites whenever
+    pytest found no test path among the arguments (an option's value such as ``out.json``
+    or ``cookies`` is never one, whether or not a file of that name exists).
+    ``--version`` prints the kit's version and its oracles'.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--version" in args or "-V" in args:
+        print(versions())
+        return 0
     import pytest
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    # Option values (``-m cookies``, ``-W error::Warning``) are not paths: only an argument
-    # naming something on disk (a file, a folder, or ``file::test``) counts as one.
-    paths = [a for a in args if not a.startswith("-") and os.path.exists(a.split("::", 1)[0])]
-    if not paths:
-        args += ["--pyargs", "conformance.suites"]
-        if not any("anyio" in a for a in args):
-            # anyio's pytest plugin (for a project's own async tests) is not used by the
-            # shipped checks, and loading it first made pytest rewrite ~30 anyio modules
-            # on every run: a third of the start-up (docs/performance.md).
-            args += ["-p", "no:anyio"]
+    args.append("--conformance-suites")
+    if not any("anyio" in a for a in args):
+        # anyio's pytest plugin (for a project's own async tests) is not used by the
+        # shipped checks, and loading it first made pytest rewrite ~30 anyio modules
+        # on every run: a third of the start-up (docs/performance.md).
+        args += ["-p", "no:anyio"]
     return int(pytest.main(args))
+
+
+def versions() -> str:
+    """``tornado-conformance X.Y (pytest …; oracles h11 …, wsproto …, …)``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    oracles = ", ".join(f"{name} {of(name)}" for name in ("h11", "wsproto", "hypothesis", "anyio", "trio"))
+    return f"tornado-conformance {of('tornado-conformance')} (pytest {of('pytest')}; oracles {oracles})"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -107,6 +107,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"connections each check of the opt-in scale suite (-m scale) holds (default: {DEFAULT_SCALE_CONNECTIONS}, "
         "or fewer where the open-file limit allows no more)",
     )
+    group.addoption(
+        "--conformance-suites",
+        dest="conformance_suites",
+        action="store_true",
+        default=False,
+        help="run the kit's shipped suites when no test path is given, even without --impl "
+        "(what the tornado-conformance command passes)",
+    )
     parser.addini("conformance_impl", f"module of the implementation under test (default: {DEFAULT_IMPL})")
     parser.addini("conformance_client_backend", "anyio backend of the oracle clients: trio or asyncio")
     parser.addini("conformance_timeout", f"deadline of every network operation, seconds (default: {DEFAULT_TIMEOUT:g})")
@@ -138,15 +146,25 @@ def pytest_configure(config: pytest.Config) -> None:
     Run.configure(config)
 
     asked = _asked(config)
-    if asked and config.args_source is not pytest.Config.ArgsSource.ARGS:
+    # --impl with no test paths runs the shipped suites; so does the ini key, unless the
+    # ini file also names the project's own tests (testpaths).
+    source = config.args_source
+    explicit = config.getoption("conformance_impl") is not None or config.getoption("conformance_suites")
+    if (explicit and source is not pytest.Config.ArgsSource.ARGS) or (
+        asked and source is pytest.Config.ArgsSource.INVOCATION_DIR
+    ):
         config.args = [str(suites_dir())]
     if asked or _targets_suites(config):
         _activate(config)
 
 
 def _asked(config: pytest.Config) -> bool:
-    """``--impl`` or the ini key ``conformance_impl`` names an implementation."""
-    return config.getoption("conformance_impl") is not None or bool(config.getini("conformance_impl"))
+    """``--impl``, the ini key ``conformance_impl`` or ``--conformance-suites`` asks for the kit."""
+    return (
+        config.getoption("conformance_impl") is not None
+        or bool(config.getini("conformance_impl"))
+        or bool(config.getoption("conformance_suites"))
+    )
 
 
 def _enable(config: pytest.Config) -> None:

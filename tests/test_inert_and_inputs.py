@@ -145,3 +145,15 @@ def test_json_results_path_that_cannot_be_written_is_refused_before_any_check(py
     (pytester.path / "afile").write_text("")
     line = _error_line(pytester.runpytest("--impl=tornado", "--conformance-json=afile/out.json"))
     assert line.startswith("ERROR: --conformance-json=afile/out.json: cannot create the folder 'afile'"), line
+
+
+def test_ini_key_with_testpaths_runs_the_projects_own_tests(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nconformance_impl = tornado\ntestpaths = mine\n")
+    (pytester.path / "mine").mkdir()
+    (pytester.path / "mine" / "test_own.py").write_text(
+        "from conformance import check\nimport pytest\npytestmark = pytest.mark.coroutines\n\n"
+        "@check('Tornado docs: example', 'MUST')\ndef test_own(impl):\n    assert impl.part('gen') is not None\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["conformance: implementation tornado *"])

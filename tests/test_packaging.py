@@ -69,3 +69,32 @@ def test_console_script_runs_the_shipped_suites_from_any_directory(tmp_path) -> 
     assert "tornado-conformance summary" in proc.stdout
     assert "conformance: implementation tornado" in proc.stdout
     assert (tmp_path / "out.json").exists()
+
+
+def test_console_script_leaves_telling_paths_from_option_values_to_pytest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``out.json`` and ``cookies`` are option values even when files of those names exist."""
+    import subprocess
+
+    (tmp_path / "out.json").write_text("{}")
+    (tmp_path / "cookies").mkdir()
+    code = "import sys, tornado_conformance_cli; sys.exit(tornado_conformance_cli.main(sys.argv[1:]))"
+    args = ["-p", "no:cacheprovider", "--conformance-json", "out.json", "-m", "cookies", "-k", "xsrf_form_html"]
+    for _ in range(2):  # the second run finds out.json written by the first
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert "tornado-conformance summary" in proc.stdout
+    assert '"tests"' in (tmp_path / "out.json").read_text()
+
+
+def test_console_script_version_names_the_kit_and_its_oracles() -> None:
+    import subprocess
+
+    code = "import sys, tornado_conformance_cli; sys.exit(tornado_conformance_cli.main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stdout.strip()
+    assert line.startswith("tornado-conformance ") and "pytest " in line, line
+    for oracle in ("h11", "wsproto", "hypothesis", "anyio", "trio"):
+        assert f"{oracle} " in line, line
