@@ -108,6 +108,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "or fewer where the open-file limit allows no more)",
     )
     group.addoption(
+        "--check",
+        dest="conformance_check",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="run only the check with this stable id, as the summary prints it (repeatable; "
+        "a bare name covers every case, * is a wildcard): --check 'http11.invalid_content_length_is_rejected[*]'",
+    )
+    group.addoption(
+        "--level",
+        dest="conformance_level",
+        action="append",
+        default=None,
+        metavar="LEVEL",
+        help="run only checks of this level: MUST, SHOULD or TORNADO (repeatable, or comma-separated)",
+    )
+    group.addoption(
+        "--reference",
+        dest="conformance_reference",
+        action="append",
+        default=None,
+        metavar="PREFIX",
+        help="run only checks citing a reference that starts with PREFIX, e.g. 'RFC 9112 §6' (repeatable)",
+    )
+    group.addoption(
+        "--advisory",
+        dest="conformance_advisory",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="run only checks of this security advisory, e.g. CVE-2023-28370 or GHSA-753j-mpmx-qq6g (repeatable)",
+    )
+    group.addoption(
         "--conformance-suites",
         dest="conformance_suites",
         action="store_true",
@@ -144,6 +177,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance_requires(parts, features): API parts a check needs")
 
     Run.configure(config)
+    from ._select import validate
+
+    validate(config)
 
     asked = _asked(config)
     # --impl with no test paths runs the shipped suites; so does the ini key, unless the
@@ -217,6 +253,10 @@ def _activate(config: pytest.Config) -> Run:
     run = Run.of(config)
     if not run.active:
         run.activate()
+        if getattr(config.option, "tbstyle", None) == "auto":
+            # A verdict is the message: pytest's default (long) traceback printed the
+            # source of every frame, thousands of lines before the verdicts. --tb wins.
+            config.option.tbstyle = "short"
         config.pluginmanager.register(_Recorder(run), "conformance-recorder")
     return run
 
@@ -261,7 +301,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             f"refusing to run checks without metadata: {problems[0]}"
             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
         )
-    checks = _deselect_opt_in_areas(config, items, checks)
     run = _activate(config)
     from .expectations import ExpectationsError
 
@@ -285,9 +324,20 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 meta["fixed_in"] = expectation.fixed_in
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"expected deviation: {expectation.reason}"))
         item.user_properties.append(("conformance", meta))
+        # The stable id is a keyword too: -k 'cookies.xsrf' selects by it.
+        item.extra_keyword_matches.add(cid)
     # Only areas that were collected can tell a stale id from one merely not selected.
     collected_areas = {cid.split(".", 1)[0] for cid in seen}
     run.results.unknown_expectations = expectations.unmatched(seen, collected_areas)
+    from ._select import select
+
+    kept = select(config, checks)
+    if len(kept) < len(checks):
+        dropped = set(checks) - set(kept)
+        config.hook.pytest_deselected(items=[item for item in checks if item in dropped])
+        items[:] = [item for item in items if item not in dropped]
+        checks = kept
+    _deselect_opt_in_areas(config, items, checks)
 
 
 def _refuse_options_without_checks(config: pytest.Config) -> None:

@@ -148,13 +148,23 @@ class Results:
                 f"{area:<12}{row['passed']:>8}{row['failed']:>8}{row['non_strict']:>12}{row['not_provided']:>14}"
                 f"{row['xfailed']:>10}{row['xpassed']:>7}{other_skips:>9}"
             )
+        missing: dict[str, int] = {}
+        for r in self.records.values():
+            if r.not_provided:
+                reason = r.message.split(":", 1)[1].strip() if ":" in r.message else r.message
+                missing[reason] = missing.get(reason, 0) + 1
+        if missing:
+            lines += ["", "not provided (the implementation lacks what these checks need; nothing was judged):"]
+            lines += [
+                f"  {reason}: {count} check{'s' if count > 1 else ''}" for reason, count in sorted(missing.items())
+            ]
         failures = [r for r in self.records.values() if r.outcome is Outcome.FAILED]
         failures.sort(key=lambda r: (LEVEL_ORDER.get(r.level or "", 9), r.area or "", r.id))
         if failures:
             lines += ["", "failures, MUST first:"]
             for r in failures:
-                first = r.message.strip().splitlines()[0] if r.message.strip() else ""
-                lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {r.verdict}: {first[:160]}")
+                lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {r.verdict}: {_paragraph(r)}")
+            lines += ["", "re-run one: add --check 'ID' to the same command (the ids above, as printed)"]
         lenient = sorted((r for r in self.records.values() if r.outcome is Outcome.NON_STRICT), key=lambda r: r.id)
         if lenient:
             lines += [
@@ -162,8 +172,7 @@ class Results:
                 "non-strict verdicts (the rule's intent met, not its strict form; failures under --strict-verdicts):",
             ]
             for r in lenient:
-                first = r.message.strip().splitlines()[0] if r.message.strip() else ""
-                lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {first[:160]}")
+                lines.append(f"  {r.level:<7} {r.id}  [{r.reference}]  {_paragraph(r)}")
         measured = sorted((r for r in self.records.values() if r.metrics), key=lambda r: r.id)
         if measured:
             lines += ["", "figures (reported, not judged):"]
@@ -180,6 +189,18 @@ class Results:
             lines += ["", "expectations for checks that were not collected (renamed or removed?):"]
             lines += [f"  {cid}" for cid in sorted(self.unknown_expectations)]
         return lines
+
+
+def _paragraph(record: Record) -> str:
+    """The verdict's first paragraph, whole; what follows it (expected, observed, the
+    bytes exchanged) is in the failure report above and in --conformance-json."""
+    text = record.message.strip()
+    first, _, rest = text.partition("\n\n")
+    first = " ".join(first.split())
+    extra = [part for part in (rest.strip(), record.expected, record.observed, record.transcript) if part]
+    if extra:
+        first += " (more in the failure report above and in --conformance-json)"
+    return first
 
 
 def outcome_of(report: pytest.TestReport) -> Outcome | None:
