@@ -145,3 +145,21 @@ def validate_item(item: pytest.Item) -> str | None:
     if mark is None or not mark.kwargs.get("reference") or mark.kwargs.get("level") not in LEVEL_ORDER:
         return "has no @check(reference, level) declaration; every check must cite its reference and level"
     return None
+
+
+def shipped_check_names() -> set[str]:
+    """``area.name`` of every check function in the shipped suites, read from their source
+    (no import, no collection): what an expectations entry may name even when the run
+    collected only part of the suites."""
+    import re
+    from pathlib import Path
+
+    import conformance.suites
+
+    root = Path(conformance.suites.__file__).parent
+    names: set[str] = set()
+    pattern = re.compile(r"^(?:async )?def test_(\w+)", re.MULTILINE)
+    for path in root.glob("*/test_*.py"):
+        area = path.parent.name
+        names.update(f"{area}.{name}" for name in pattern.findall(path.read_text(encoding="utf-8")))
+    return names

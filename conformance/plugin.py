@@ -329,6 +329,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # Only areas that were collected can tell a stale id from one merely not selected.
     collected_areas = {cid.split(".", 1)[0] for cid in seen}
     run.results.unknown_expectations = expectations.unmatched(seen, collected_areas)
+    _refuse_unknown_expectations(config, expectations, seen)
     from ._select import select
 
     kept = select(config, checks)
@@ -338,6 +339,37 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = [item for item in items if item not in dropped]
         checks = kept
     _deselect_opt_in_areas(config, items, checks)
+
+
+def _refuse_unknown_expectations(config: pytest.Config, expectations: Any, seen: dict[str, str]) -> None:
+    """An expectations entry naming no check of the kit (nor of the run) is a typo or a
+    renamed check: refused before the run, naming the entry, unless the run is refreshing
+    the file (``--update-expectations`` drops such entries)."""
+    if getattr(config.option, "conformance_update_expectations", None):
+        return
+    import fnmatch
+
+    from ._meta import shipped_check_names
+    from .expectations import _compile
+
+    collected = {cid.split("[", 1)[0] for cid in seen}
+    known = shipped_check_names() | collected
+    for entry in expectations:
+        for pattern in entry.patterns:
+            name = pattern.split("[", 1)[0]
+            if any(fnmatch.fnmatchcase(c, name) for c in collected):
+                if "[" in pattern and not any(_compile(pattern).match(cid) for cid in seen):
+                    problem = f"names the case {pattern!r}, which the check {name} does not have"
+                else:
+                    continue
+            elif any(fnmatch.fnmatchcase(c, name) for c in known):
+                continue  # a check of the kit this run did not collect
+            else:
+                problem = f"names {pattern!r}, which is no check of the kit (renamed or removed?)"
+            raise pytest.UsageError(
+                f"--expectations={entry.where}: {problem}; remove the entry, or refresh the file with "
+                "--update-expectations"
+            )
 
 
 def _refuse_options_without_checks(config: pytest.Config) -> None:

@@ -322,24 +322,35 @@ def test_listed_check_that_passes_is_reported_stale(pytester: pytest.Pytester) -
         textwrap.dedent("""
         [checks."coroutines.passes"]
         reason = "was broken once"
-        [checks."coroutines.renamed_long_ago"]
-        reason = "gone"
     """)
     )
     result = pytester.runpytest("test_checks.py", "--expectations=exp.toml", "--conformance-json=out.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(
-        [
-            "stale expectations (listed as failing, but passed):",
-            "  coroutines.passes",
-            "expectations for checks that were not collected (renamed or removed?):",
-            "  coroutines.renamed_long_ago",
-        ]
-    )
+    result.stdout.fnmatch_lines(["stale expectations (listed as failing, but passed):", "  coroutines.passes"])
     data = json.loads(pytester.path.joinpath("out.json").read_text())
     entry = next(t for t in data["tests"] if t["id"] == "coroutines.passes")
     assert entry["outcome"] == Outcome.XPASSED and entry["stale"] is True
-    assert data["unknown_expectations"] == ["coroutines.renamed_long_ago"]
+
+
+def test_expectation_naming_no_check_is_a_usage_error_before_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    pytester.path.joinpath("exp.toml").write_text('[checks]\n"coroutines.renamed_long_ago" = { reason = "gone" }\n')
+    result = pytester.runpytest("test_checks.py", "--expectations=exp.toml")
+    _assert_usage_error(
+        result,
+        "ERROR: --expectations=exp.toml:2: names 'coroutines.renamed_long_ago', which is no check of the kit "
+        "(renamed or removed?); remove the entry, or refresh the file with --update-expectations",
+    )
+
+
+def test_expectation_for_a_check_of_the_kit_not_collected_is_not_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_checks=GOOD_CHECK)
+    pytester.path.joinpath("exp.toml").write_text(
+        '[checks]\n"http11.invalid_content_length_is_rejected" = { reason = "a check of the kit, not run here" }\n'
+        '"coroutines.fails" = { reason = "known" }\n'
+    )
+    result = pytester.runpytest("test_checks.py", "--expectations=exp.toml")
+    result.assert_outcomes(passed=1, xfailed=1)
 
 
 PARAMETRISED_CHECK = """
@@ -357,7 +368,7 @@ def test_family(case):
 def test_one_expectations_line_covers_the_cases_of_a_glob_and_reports_a_stale_case(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_checks=PARAMETRISED_CHECK)
     pytester.path.joinpath("exp.toml").write_text(
-        '[checks]\n"coroutines.family" = { cases = ["code-*", "other", "renamed"], reason = "echoes any code", fixed_in = "9" }\n'
+        '[checks]\n"coroutines.family" = { cases = ["code-*", "other"], reason = "echoes any code", fixed_in = "9" }\n'
     )
     result = pytester.runpytest("test_checks.py", "--expectations=exp.toml", "--conformance-json=out.json")
     result.assert_outcomes(xfailed=2, failed=1)  # "other" passes: stale
@@ -370,7 +381,16 @@ def test_one_expectations_line_covers_the_cases_of_a_glob_and_reports_a_stale_ca
     ]
     assert by_id["coroutines.family[code-1]"]["expectation"] == "echoes any code"
     assert by_id["coroutines.family[code-1]"]["fixed_in"] == "9"
-    assert data["unknown_expectations"] == ["coroutines.family[renamed]"]
+    assert data["unknown_expectations"] == []
+    # A case the check does not have is refused, naming it.
+    pytester.path.joinpath("exp.toml").write_text(
+        '[checks]\n"coroutines.family" = { cases = ["renamed"], reason = "r" }\n'
+    )
+    _assert_usage_error(
+        pytester.runpytest("test_checks.py", "--expectations=exp.toml"),
+        "ERROR: --expectations=exp.toml:2: names the case 'coroutines.family[renamed]', which the check "
+        "coroutines.family does not have; remove the entry, or refresh the file with --update-expectations",
+    )
 
 
 def test_two_expectations_naming_one_check_are_a_usage_error_naming_both(pytester: pytest.Pytester) -> None:
