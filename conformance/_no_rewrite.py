@@ -9,7 +9,9 @@ seconds spent before the first check. None of it is needed: a check reports a `V
 (or an ``assert`` with its own message), never pytest's introspection of a bare
 ``assert``, and a library's internal asserts are not test assertions.
 
-* `skip_assertion_rewriting` (at import of the package): names under ``conformance.``.
+* `skip_assertion_rewriting` (at import of the package): names under ``conformance.``,
+  and the shipped suites' modules whatever their import name (collected by path from a
+  checkout, they are ``suites.<area>.test_*``).
 * `skip_assertion_rewriting_of_oracles` (when the kit runs, before it imports them): the
   libraries the kit's clients and properties run on. A project's own tests, conftests and
   plugins are rewritten as before.
@@ -30,13 +32,32 @@ _SKIPPED: set[str] = {__name__.split(".")[0]}
 ORACLES = ("anyio", "sniffio", "trio", "outcome", "h11", "wsproto", "hypothesis")
 
 
+def _suites_dirs() -> tuple[str, ...]:
+    """Where the shipped suites live: collected by path (``--impl`` with no test paths), a
+    checkout's suites import as ``suites.<area>.test_*``, outside the ``conformance`` name."""
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec("conformance.suites")
+    except ImportError:  # pragma: no cover
+        return ()
+    locations = list(getattr(spec, "submodule_search_locations", None) or ())
+    return tuple(os.path.join(os.path.realpath(location), "") for location in locations)
+
+
 def _wrap(finder: Any) -> None:
     rewriting_find_spec = finder.find_spec
+    suites = _suites_dirs()
 
     def find_spec(name: str, path: Any = None, target: Any = None) -> Any:
         if name.split(".", 1)[0] in _SKIPPED:
             return None  # the next finder imports it, from its bytecode when cached
-        return rewriting_find_spec(name, path, target)
+        spec = rewriting_find_spec(name, path, target)
+        origin = getattr(spec, "origin", None)
+        if suites and origin and origin.startswith(suites):
+            return None  # a shipped check module, whatever name its path gave it
+        return spec
 
     finder.find_spec = find_spec
     finder._conformance_skips = True
