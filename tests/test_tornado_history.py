@@ -39,9 +39,8 @@ RELEASES = {
     "6.6.0": 58, "6.6.1": 7,
 }  # fmt: skip
 
-KINDS = {
-    "bug fix", "behaviour change", "security", "new feature", "deprecation", "removal", "support", "other",
-}  # fmt: skip
+KIND_ORDER = ("security", "bug fix", "behaviour change", "new feature", "deprecation", "removal", "support", "other")
+KINDS = set(KIND_ORDER)
 STATUSES = ("checked", "no-check-yet", "not-observable")
 FIELDS = {"release", "item", "section", "summary", "kind", "status", "checks", "reason", "sketch", "advisory", "note"}
 
@@ -104,6 +103,14 @@ def render(items: list[dict[str, Any]]) -> str:
         "its checks, sketch or reason, when a check id it names is not one the kit collects, or when this",
         "page differs from the TOML. When a check is written for an item, move it to `checked`, name the",
         "check, and record the releases it fails in the expectations file with `fixed_in`.",
+        "",
+        "| kind | items | checked | no check yet | not observable |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for kind in KIND_ORDER:
+        c = Counter(item["status"] for item in items if item["kind"] == kind)
+        lines.append(f"| {kind} | {sum(c.values())} | {c['checked']} | {c['no-check-yet']} | {c['not-observable']} |")
+    lines += [
         "",
         "| release | items | checked | no check yet | not observable |",
         "|---|---:|---:|---:|---:|",
