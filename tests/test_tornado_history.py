@@ -1,6 +1,7 @@
 """docs/tornado-history.toml, the inventory of Tornado's release notes from 4.5.0 to 6.6.1
 (issue 18): every bullet of every release is there, each is complete for its status, every
-check id it names is one the kit collects, and docs/tornado-history.md is rendered from it.
+check id it names is one the kit collects, every fix the expectations record (``fixed_in``)
+is named by the release that made it, and docs/tornado-history.md is rendered from it.
 
 Run as a script to rewrite the page after editing the TOML:
 ``python tests/test_tornado_history.py``.
@@ -25,6 +26,7 @@ except ImportError:  # Python < 3.11
 ROOT = Path(__file__).resolve().parents[1]
 TOML = ROOT / "docs" / "tornado-history.toml"
 PAGE = ROOT / "docs" / "tornado-history.md"
+EXPECTATIONS = ROOT / "conformance" / "deviations" / "tornado.toml"
 
 #: The bullets of each release note (docs/releases/vX.Y.Z.rst in Tornado 6.6.1's sdist, its
 #: Credits list left out): the inventory must hold exactly these, numbered 1..n.
@@ -49,9 +51,31 @@ def _version(release: str) -> tuple[int, ...]:
     return tuple(int(part) for part in release.split("."))
 
 
+def _release(version: str) -> str:
+    """'6.5' -> '6.5.0', as the release notes name it."""
+    return ".".join([*version.split("."), "0", "0"][:3])
+
+
+def load_all() -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads(TOML.read_text(encoding="utf-8"))
+    return data
+
+
 def load() -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = tomllib.loads(TOML.read_text(encoding="utf-8"))["item"]
+    items: list[dict[str, Any]] = load_all()["item"]
     return items
+
+
+def recorded_fixes() -> list[tuple[str, str]]:
+    """(check id, release) for every entry of Tornado's expectations that names the release
+    that fixed it (``fixed_in``)."""
+    checks = tomllib.loads(EXPECTATIONS.read_text(encoding="utf-8"))["checks"]
+    return [
+        (key, _release(entry["fixed_in"]))
+        for key, value in checks.items()
+        for entry in (value if isinstance(value, list) else [value])
+        if "fixed_in" in entry
+    ]
 
 
 def _md(text: str) -> str:
@@ -60,8 +84,8 @@ def _md(text: str) -> str:
     return re.sub(r"(?<![A-Za-z0-9])_", r"\\_", text)
 
 
-def render(items: list[dict[str, Any]]) -> str:
-    """docs/tornado-history.md, from the TOML's items."""
+def render(items: list[dict[str, Any]], unlisted: list[dict[str, Any]]) -> str:
+    """docs/tornado-history.md, from the TOML's items and unlisted fixes."""
     counts = Counter(item["status"] for item in items)
     by_release: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
@@ -123,6 +147,16 @@ def render(items: list[dict[str, Any]]) -> str:
             f"| [{release}](#{release.replace('.', '')}) | {len(by_release[release])} | {c['checked']} | "
             f"{c['no-check-yet']} | {c['not-observable']} |"
         )
+    lines += [
+        "",
+        "Fixes the kit records (a `fixed_in` in `conformance/deviations/tornado.toml`) that no release note",
+        "names:",
+        "",
+        "| fixed in | check | what changed |",
+        "|---|---|---|",
+    ]
+    for fix in unlisted:
+        lines.append(f"| {fix['fixed_in']} | `{fix['check']}` | {_md(fix['summary'])} |")
     for release in sorted(by_release, key=_version):
         lines += [
             "",
@@ -226,15 +260,31 @@ def test_every_named_check_exists(items: list[dict[str, Any]], tmp_path: Path) -
         for check in item["checks"]
         if check not in known
     ]
+    unknown += [f"unlisted: {fix['check']}" for fix in load_all().get("unlisted", []) if fix["check"] not in known]
     assert not unknown, "check ids the kit does not collect:\n" + "\n".join(unknown)
 
 
+def test_every_fix_the_expectations_record_is_named_by_its_release(items: list[dict[str, Any]]) -> None:
+    """An expectations entry with ``fixed_in`` is a fix the kit observes: the item of that
+    release that it fixes names its check, or the fix is listed as one no note names."""
+    fixes = recorded_fixes()
+    assert len(fixes) > 20, f"only {len(fixes)} fixed_in entries read from {EXPECTATIONS}"
+    named = {(item["release"], check.split("[", 1)[0]) for item in items for check in item["checks"]}
+    unlisted = {(_release(fix["fixed_in"]), fix["check"]) for fix in load_all().get("unlisted", [])}
+    missing = [
+        f"{check} (fixed_in {release})"
+        for check, release in fixes
+        if (release, check.split("[", 1)[0]) not in named and (release, check) not in unlisted
+    ]
+    assert not missing, "fixes recorded in tornado.toml that no item of their release names:\n" + "\n".join(missing)
+
+
 def test_the_page_is_rendered_from_the_toml(items: list[dict[str, Any]]) -> None:
-    assert PAGE.read_text(encoding="utf-8") == render(items), (
+    assert PAGE.read_text(encoding="utf-8") == render(items, load_all().get("unlisted", [])), (
         "docs/tornado-history.md differs from docs/tornado-history.toml: run python tests/test_tornado_history.py"
     )
 
 
 if __name__ == "__main__":
-    PAGE.write_text(render(load()), encoding="utf-8")
+    PAGE.write_text(render(load(), load_all().get("unlisted", [])), encoding="utf-8")
     print(f"wrote {PAGE.relative_to(ROOT)}")
