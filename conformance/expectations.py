@@ -374,6 +374,8 @@ def for_run(
     Raises:
         ExpectationsError: a file is malformed.
     """
+    if update is not None and Path(update).is_dir():
+        raise ExpectationsError(f"--update-expectations={update}: is a directory; name the expectations file to write")
     named = [(source, path) for source, path in specs if path != "none"]
     if not specs and update is None:
         default = shipped(family)
