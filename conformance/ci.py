@@ -53,8 +53,10 @@ class CI:
         outcomes: list[str] = []
         reports: list[pytest.TestReport] = []
         for n in range(times):
-            # Until the last run the next item is this one: module and session fixtures stay up.
-            reports = runtestprotocol(item, log=False, nextitem=nextitem if n == times - 1 else item)
+            # Until the last run "next" is the check's parent: the check's own fixtures are torn
+            # down (and set up afresh), its module's and the session's stay up.
+            after = nextitem if n == times - 1 else item.parent
+            reports = runtestprotocol(item, log=False, nextitem=after)  # type: ignore[arg-type]
             outcomes.append(_outcome_of_run(reports))
         for report in reports:
             report.user_properties.append(("conformance_runs", outcomes))
