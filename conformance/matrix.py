@@ -720,7 +720,7 @@ class Change:
         return f"{self.kind:<12} {self.id}: {self.old} \u2192 {self.new}{tail}"
 
 
-def _cell(entry: Entry | None) -> str:
+def _diff_cell(entry: Entry | None) -> str:
     if entry is None:
         return _LABELS[NOT_RUN]
     word = _LABELS.get(entry.verdict, entry.verdict)
@@ -740,7 +740,7 @@ def diff(base: Column, new: Column) -> list[Change]:
     changes: list[Change] = []
     for cid in sorted(set(base.entries) | set(new.entries)):
         was, now = base.entries.get(cid), new.entries.get(cid)
-        old_cell, new_cell = _cell(was), _cell(now)
+        old_cell, new_cell = _diff_cell(was), _diff_cell(now)
         if old_cell == new_cell or (was is None and now is not None and now.verdict not in _FAILING):
             continue
         message = (now.message.strip().splitlines() or [""])[0] if now is not None else ""
