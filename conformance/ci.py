@@ -18,7 +18,7 @@ project that does not use the kit never sees them.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -34,8 +34,9 @@ _RANK = ("failed", "xpassed", "xfailed", "non-strict", "skipped", "passed")
 class CI:
     """One per active run (see the module docstring)."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, is_check: Callable[[pytest.Item], bool]) -> None:
         self.run = run
+        self.is_check = is_check  #: the plugin's test of an item being a check of the kit
         self.update: Any = None  #: conformance.update.Update once FILE is written
         self.update_error: str | None = None
 
@@ -43,9 +44,7 @@ class CI:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
         times = self.run.settings.verify
-        from .plugin import _is_check
-
-        if times <= 1 or not _is_check(item):
+        if times <= 1 or not self.is_check(item):
             return None
         from _pytest.runner import runtestprotocol
 

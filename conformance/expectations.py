@@ -26,6 +26,18 @@ and the multi-line table form reads the same::
     fixed_in = "6.7"                                       # optional: first release without it
     advisory = "CVE-2023-28370"                            # optional
 
+An entry may also say ``status = "flaky"``: the check was seen with more than one outcome;
+it runs and is reported as flaky, and neither a pass nor a failure of it fails the run.
+
+A file may begin with ``inherit = "tornado-6.6"`` (a family the kit ships, with a release)
+or ``inherit = "tornado"`` (the entries no release has fixed yet), for ports built on
+Tornado's code: the inherited entries apply as if written in the file, to every version of
+the port; an entry of the file with the same key replaces the inherited one.
+
+Several files may be named (``--expectations`` repeated, or one file per line of the ini
+key ``conformance_expectations``): the entries of all of them apply (`for_run`).
+``--update-expectations=FILE`` writes or refreshes a file from a run (``conformance.update``).
+
 A key may also hold a list of entries (``"id" = [{...}, {...}]`` or ``[[checks."id"]]``)
 when one check deviates differently in different releases.
 
@@ -37,8 +49,10 @@ Rules:
    it is *stale* and fails the run, so expectations never rot (as in web-platform-tests).
 3. An entry (each case of a ``cases`` list) that matches no collected check of an area
    that was collected is *unknown*: a renamed or removed check (`ExpectationSet.unmatched`).
-4. Two applicable entries that match the same check are a usage error naming both.
-5. A malformed file is an `ExpectationsError` of one line naming the file and the line.
+4. Two applicable entries that match the same check (in one file or in two) are a usage
+   error naming both, with their files and lines.
+5. A malformed file is an `ExpectationsError` of one line naming the option or ini key the
+   file came from, the file and the line.
 """
 
 from __future__ import annotations
@@ -57,7 +71,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 in tox
     import tomli as tomllib
 
-__all__ = ["Expectation", "ExpectationSet", "ExpectationsError", "load", "shipped", "version_tuple"]
+__all__ = [
+    "STATUSES",
+    "Expectation",
+    "ExpectationSet",
+    "ExpectationsError",
+    "for_run",
+    "load",
+    "shipped",
+    "version_tuple",
+]
 
 _ALLOWED_KEYS = ("reason", "reference", "since", "fixed_in", "advisory", "cases", "status")
 #: ``status`` of an entry: ``fail`` (the default: a strict expected failure) or ``flaky``

@@ -179,7 +179,7 @@ def _activate(config: pytest.Config) -> Run:
         config.pluginmanager.register(_Recorder(run), "conformance-recorder")
         from .ci import CI
 
-        config.pluginmanager.register(CI(run), "conformance-ci")
+        config.pluginmanager.register(CI(run, _is_check), "conformance-ci")
     return run
 
 
