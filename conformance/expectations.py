@@ -397,8 +397,18 @@ def for_run(
     Raises:
         ExpectationsError: a file is malformed.
     """
-    if update is not None and Path(update).is_dir():
-        raise ExpectationsError(f"--update-expectations={update}: is a directory; name the expectations file to write")
+    if update is not None:
+        if not update.strip():
+            raise ExpectationsError("--update-expectations=: empty; name the expectations file to write")
+        if Path(update).is_dir():
+            raise ExpectationsError(
+                f"--update-expectations={update}: is a directory; name the expectations file to write"
+            )
+        parent = next((p for p in Path(update).absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise ExpectationsError(
+                f"--update-expectations={update}: {parent} is not a directory; the file cannot be written"
+            )
     named = [(source, path) for source, path in specs if path != "none"]
     if not specs and update is None:
         default = shipped(family)

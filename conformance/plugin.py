@@ -109,7 +109,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("conformance_impl", f"module of the implementation under test (default: {DEFAULT_IMPL})")
     parser.addini("conformance_client_backend", "anyio backend of the oracle clients: trio or asyncio")
     parser.addini("conformance_timeout", f"deadline of every network operation, seconds (default: {DEFAULT_TIMEOUT:g})")
-    parser.addini("conformance_expectations", "TOML files of the implementation's known deviations, one per line")
+    parser.addini(
+        "conformance_expectations", "TOML files of the implementation's known deviations, one per line", type="linelist"
+    )
     parser.addini("conformance_strict_verdicts", "count non-strict verdicts as failures", type="bool", default=False)
     parser.addini("conformance_scale_connections", "connections each scale check holds (default: 10000)")
     # Expectations that maintain themselves, and flake detection (issue 17; conformance/update.py).

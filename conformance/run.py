@@ -177,8 +177,8 @@ def _expectations_files(config: pytest.Config) -> list[tuple[str, str]]:
     given = config.getoption("conformance_expectations", None) or []
     if given:
         return [("--expectations", path) for path in given]
-    ini = config.getini("conformance_expectations") or ""
-    return [("conformance_expectations", line.strip()) for line in str(ini).splitlines() if line.strip()]
+    ini = config.getini("conformance_expectations") or []
+    return [("conformance_expectations", str(line).strip()) for line in ini if str(line).strip()]
 
 
 def _holds_interrupt(exc: BaseException) -> bool:

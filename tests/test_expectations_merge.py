@@ -74,6 +74,15 @@ def test_the_ini_key_lists_several_files_one_per_line(pytester: pytest.Pytester)
     assert tests["coroutines.fails_too"]["outcome"] == "xfailed"
 
 
+def test_the_ini_key_in_pyproject_is_a_list(pytester: pytest.Pytester) -> None:
+    _write(pytester.path / "a.toml", '[checks]\n"coroutines.fails" = { reason = "a" }\n')
+    _write(pytester.path / "b.toml", '[checks]\n"coroutines.fails_too" = { reason = "b" }\n')
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nconformance_expectations = ["a.toml", "b.toml"]\n')
+    result, tests = _run(pytester)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    assert tests["coroutines.fails"]["outcome"] == tests["coroutines.fails_too"]["outcome"] == "xfailed"
+
+
 def test_two_files_claiming_one_check_are_a_usage_error_naming_both(pytester: pytest.Pytester) -> None:
     _write(pytester.path / "a.toml", '[checks]\n\n"coroutines.fails" = { reason = "a" }\n')
     _write(pytester.path / "b.toml", '[checks]\n"coroutines.fails" = { reason = "b" }\n')

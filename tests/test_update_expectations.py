@@ -136,12 +136,32 @@ def test_a_malformed_file_to_update_is_a_usage_error_before_any_check(pytester: 
     assert len(lines) == 1 and lines[0].startswith("ERROR: --update-expectations=known.toml: not valid TOML"), lines
 
 
-def test_a_directory_to_update_is_a_usage_error(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("known", "ERROR: --update-expectations=known: is a directory; name the expectations file to write"),
+        ("", "ERROR: --update-expectations=: empty; name the expectations file to write"),
+        ("afile/known.toml", "ERROR: --update-expectations=afile/known.toml: */afile is not a directory; *"),
+    ],
+    ids=["directory", "empty", "under-a-file"],
+)
+def test_a_file_that_cannot_be_written_is_a_usage_error_before_any_check(
+    pytester: pytest.Pytester, value: str, expected: str
+) -> None:
     (pytester.path / "known").mkdir()
-    result, _ = _run(pytester, "--update-expectations=known")
+    (pytester.path / "afile").write_text("")
+    result, outcomes = _run(pytester, f"--update-expectations={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert outcomes == {}
     lines = [line for line in result.stderr.lines if line.strip()]
-    assert lines == ["ERROR: --update-expectations=known: is a directory; name the expectations file to write"]
+    assert len(lines) == 1, lines
+    result.stderr.fnmatch_lines([expected])
+
+
+def test_a_missing_directory_is_created(pytester: pytest.Pytester) -> None:
+    result, _ = _run(pytester, "--update-expectations=ci/expectations/known.toml", "-k", "fails_too")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert [e.key for e in expectations.load(pytester.path / "ci/expectations/known.toml")] == ["coroutines.fails_too"]
 
 
 def test_a_broken_implementation_then_a_green_rerun(tmp_path: Path, kit, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
