@@ -75,7 +75,9 @@ class CI:
                 # JUnit writes the teardown report's properties: show it plain words, and let
                 # the kit's own hooks read the originals (conformance.report.Results.add).
                 report.conformance_user_properties = list(report.user_properties)  # type: ignore[attr-defined]
-                report.user_properties = self._junit_properties(report, props)
+                report.user_properties = self._junit_properties(report, props) + [
+                    _plain(name, value) for name, value in report.user_properties if name not in _KIT_PROPERTIES
+                ]
         try:
             return (yield)
         finally:
@@ -89,6 +91,8 @@ class CI:
         record = self.run.results.records.get(report.nodeid)
         outcome = str(record.outcome) if record is not None else "passed"
         verdict = str(record.verdict) if record is not None and record.verdict is not None else outcome
+        if record is not None and record.not_provided:
+            verdict = "not-provided"
         if report.failed:
             outcome, verdict = "failed", "error"
         out: list[tuple[str, object]] = [
@@ -145,6 +149,26 @@ class CI:
                 terminalreporter.write_line(f"  stale in a file not updated: {where}")
         if self.update_error:
             terminalreporter.write_line(self.update_error, red=True)
+
+
+#: the kit's own user_properties (dictionaries and words for its hooks), shown in JUnit as plain properties
+_KIT_PROPERTIES = frozenset(
+    (
+        "conformance",
+        "conformance_verdict",
+        "conformance_fields",
+        "conformance_message",
+        "conformance_outcome",
+        "conformance_runs",
+    )
+)
+
+
+def _plain(name: str, value: object) -> tuple[str, object]:
+    """A property of a check's own (a scale check's figure becomes ``metric.NAME`` = ``VALUE UNIT``)."""
+    if name == "conformance_metric" and isinstance(value, dict):
+        return f"metric.{value.get('name')}", f"{value.get('value')} {value.get('unit', '')}".rstrip()
+    return name, value
 
 
 def _outcome_of_run(reports: list[pytest.TestReport]) -> str:

@@ -110,8 +110,8 @@ pytestmark = pytest.mark.coroutines
 RUNS = {"n": 0}
 
 @check("Tornado docs: example", Level.MUST)
-def test_passes(impl):
-    pass
+def test_passes(impl, request):
+    request.node.user_properties.append(("answer", 42))
 
 @check("RFC 0000 §1", Level.SHOULD)
 def test_fails(impl):
@@ -173,6 +173,7 @@ def test_junit_testcases_carry_reference_level_and_verdict_as_properties(pyteste
         "level": "MUST",
         "verdict": "passed",
         "outcome": "passed",
+        "answer": "42",  # a check's own property is kept
     }
     assert cases["test_fails"] == {
         "check": "coroutines.fails",
