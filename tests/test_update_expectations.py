@@ -185,3 +185,24 @@ def test_a_broken_implementation_then_a_green_rerun(tmp_path: Path, kit, monkeyp
     again = kit(*select, f"--expectations={known}")
     assert again.returncode == 0, again.output
     assert again.ids_with("xfailed") == first.ids_with("failed")
+
+
+def test_a_key_held_for_other_releases_is_not_written_twice(pytester: pytest.Pytester) -> None:
+    known = pytester.path / "known.toml"
+    known.write_text(
+        '[checks]\n"coroutines.fails" = { reason = "fixed long ago", fixed_in = "1.0" }\n'
+        '"coroutines.some" = { cases = ["bad"], reason = "old", fixed_in = "1.0" }\n'
+    )
+    result, _ = _run(pytester, "--update-expectations=known.toml", "-k", "fails or some")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*, 1 not added (an entry for other releases has the key; extend it by hand: coroutines.fails)"]
+    )
+    keys = [e.key for e in expectations.load(known)]
+    assert keys == [
+        "coroutines.fails",
+        "coroutines.some",
+        "coroutines.fails_too",
+        "coroutines.some[bad]",
+        "coroutines.some[worse]",
+    ]
