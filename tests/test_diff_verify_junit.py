@@ -183,3 +183,27 @@ def test_junit_testcases_carry_reference_level_and_verdict_as_properties(pyteste
         "outcome": "failed",
         "message": "the implementation did X; Y was expected",
     }
+
+
+def test_diff_catches_a_behaviour_changed_on_purpose(tmp_path: Path, kit, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Tornado as BASE, Tornado with one cookie defect as NEW: the console script exits 1 naming both checks."""
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("PYTHONPATH", str(repo))
+    select = ["-m", "cookies", "-k", "attribute"]
+    base = kit("--impl=tornado", *select)
+    assert base.returncode == 0, base.output
+    (tmp_path / "results.json").rename(tmp_path / "base.json")
+    new = kit("--impl=fixtures.broken.cookies_samesite_dropped", *select)
+    assert new.returncode == 1, new.output
+    script = Path(sys.executable).with_name("tornado-conformance-matrix")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "conformance.matrix"]
+    proc = subprocess.run(
+        [*command, "--diff", "base.json", "results.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "new failure  cookies.cookie_attribute_injection_is_rejected[samesite]",
+        "new failure  cookies.set_cookie_writes_every_attribute",
+    ]
+    assert lines[-1].startswith("tornado-conformance-matrix --diff: 2 new failures, 0 fixed, 0 changed")
