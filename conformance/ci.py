@@ -7,7 +7,8 @@ project that does not use the kit never sees them.
   ``runtestprotocol`` in a loop; only the last run's reports are logged, so the JSON has
   one record per check, its ``outcome`` that of the last run and ``runs`` the outcome of
   each). A check whose outcome changed between runs is listed under "flaky under
-  --verify" and fails the run (exit 1).
+  --verify" and fails the run (exit 1), unless an expectation already marks it
+  ``status = "flaky"``.
 * ``--update-expectations=FILE`` refreshes FILE after the run (`conformance.update`); the
   exit status is the run's.
 * JUnit (``--junitxml``): each testcase carries ``check``, ``reference``, ``level``,
@@ -115,7 +116,8 @@ class CI:
         if hasattr(session.config, "workerinput"):
             return
         results = self.run.results
-        if any(r.unstable for r in results.records.values()) and session.exitstatus == pytest.ExitCode.OK:
+        new_flakes = any(r.unstable and not r.flaky for r in results.records.values())
+        if new_flakes and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         path = self.run.settings.update_expectations
         if path and results.records and exitstatus != pytest.ExitCode.INTERRUPTED:
@@ -140,7 +142,8 @@ class CI:
             terminalreporter.section(f"flaky under --verify={self.run.settings.verify}")
             if unstable:
                 for r in unstable:
-                    terminalreporter.write_line(f"  {r.id}: {' -> '.join(r.runs)}", red=True)
+                    known = '  (known: status = "flaky")' if r.flaky else ""
+                    terminalreporter.write_line(f"  {r.id}: {' -> '.join(r.runs)}{known}", red=not r.flaky)
             else:
                 terminalreporter.write_line(f"  none: every check had one outcome in {self.run.settings.verify} runs")
         if self.update is not None:

@@ -12,6 +12,8 @@ update-expectations does:
   several cases of which some passed is narrowed to ``cases = [...]`` of those still failing;
 * **unknown ids** (entries, or listed cases, that name no collected check of a collected
   area) are dropped;
+* under ``--verify=N``, a check whose outcome changed between runs gets (or its entry is
+  rewritten with) ``status = "flaky"``;
 * everything else (comments, ``inherit``, the order and form of the kept entries, entries
   of other releases) is kept as written.
 
@@ -53,6 +55,8 @@ class Update:
     narrowed: list[str] = field(default_factory=list)  #: keys rewritten with fewer cases
     dropped: list[str] = field(default_factory=list)  #: patterns that name no check
     elsewhere: list[str] = field(default_factory=list)  #: stale entries of other files, as label: key
+    #: entries written or rewritten with status = "flaky" (--verify saw their outcome change)
+    flaky: list[str] = field(default_factory=list)
     #: new failures whose key FILE already holds for other releases (to be added by hand)
     not_added: list[str] = field(default_factory=list)
     rewritten: bool = False  #: the file had to be written anew (its layout could not be edited in place)
@@ -62,6 +66,8 @@ class Update:
             f"{len(self.added)} added (new failures, marked {GENERATED}: review them)",
             f"{len(self.removed)} removed (passed)",
         ]
+        if self.flaky:
+            parts.append(f"{len(self.flaky)} marked flaky (outcome changed under --verify)")
         if self.narrowed:
             parts.append(f"{len(self.narrowed)} narrowed to their failing cases")
         parts.append(f"{len(self.dropped)} dropped (name no check)")
@@ -182,6 +188,11 @@ def refresh(
         if entry.status == "flaky":
             continue  # seen with both outcomes: never stale
         patterns_unknown = [p for p in entry.patterns if p in unknown_set]
+        if any(r.unstable for r in seen):  # --verify saw its outcome change: flaky, not stale
+            delete.append(entry)
+            add.append(_inline(entry.key, {**_fields(entry), "status": "flaky"}))
+            update.flaky.append(entry.key)
+            continue
         if seen and all(r.stale for r in seen):
             delete.append(entry)
             update.removed.append(entry.key)
@@ -206,11 +217,22 @@ def refresh(
 
     # New failures, grouped by check.
     new: dict[str, list[Record]] = {}
+    unstable: list[Record] = []
     for record in sorted(records, key=lambda r: r.id):
-        if record.outcome is Outcome.FAILED and record.expectation is None:
+        if record.expectation is None and record.unstable:
+            unstable.append(record)
+        elif record.outcome is Outcome.FAILED and record.expectation is None:
             new.setdefault(_base(record.id), []).append(record)
     own_keys = {e.key for e in own if not e.inherited}
     generated: list[str] = []
+    for record in unstable:
+        if record.id in own_keys:
+            update.not_added.append(record.id)
+            continue
+        reason = f"{GENERATED} its outcome changed between runs under --verify: {' -> '.join(record.runs)}"
+        generated.append(_inline(record.id, {"reason": reason, "reference": record.reference, "status": "flaky"}))
+        update.added.append(record.id)
+        update.flaky.append(record.id)
     for base, failing in new.items():
         reference = next((r.reference for r in failing if r.reference), None)
         cases = [c for r in failing if (c := _case(r.id)) is not None]

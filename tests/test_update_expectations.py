@@ -206,3 +206,46 @@ def test_a_key_held_for_other_releases_is_not_written_twice(pytester: pytest.Pyt
         "coroutines.some[bad]",
         "coroutines.some[worse]",
     ]
+
+
+WOBBLY = """
+import pytest
+from conformance import check, Level
+pytestmark = pytest.mark.coroutines
+RUNS = {"a": 0, "b": 0}
+
+@check("RFC 0000 §5", Level.MUST)
+def test_wobbles(impl):
+    RUNS["a"] += 1
+    assert RUNS["a"] % 2, "fails every other run"
+
+@check("RFC 0000 §6", Level.MUST)
+def test_wobbles_too(impl):
+    RUNS["b"] += 1
+    assert RUNS["b"] % 2 == 0, "fails every other run"
+"""
+
+
+def test_under_verify_a_check_whose_outcome_changed_is_marked_flaky(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_wobbly=WOBBLY)
+    known = pytester.path / "known.toml"
+    known.write_text('[checks]\n"coroutines.wobbles_too" = { reason = "thought broken" }\n')
+    result = pytester.runpytest("--verify=2", "--update-expectations=known.toml", "test_wobbly.py")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # --verify saw a change
+    result.stdout.fnmatch_lines(
+        ["--update-expectations=known.toml: 1 added*, 2 marked flaky (outcome changed under --verify)*"]
+    )
+    entries = {e.key: e for e in expectations.load(known)}
+    assert {key: e.status for key, e in entries.items()} == {
+        "coroutines.wobbles_too": "flaky",
+        "coroutines.wobbles": "flaky",
+    }
+    assert entries["coroutines.wobbles_too"].reason == "thought broken"
+    assert entries["coroutines.wobbles"].reason == (
+        "(generated) its outcome changed between runs under --verify: passed -> failed"
+    )
+    again = pytester.runpytest("--verify=3", "--expectations=known.toml", "test_wobbly.py")
+    assert again.ret == pytest.ExitCode.OK, again.stdout.str()  # known flakes: listed, not failing
+    again.stdout.fnmatch_lines(['  coroutines.wobbles: passed -> failed -> passed  (known: status = "flaky")'])
+    green = pytester.runpytest("--expectations=known.toml", "test_wobbly.py")
+    assert green.ret == pytest.ExitCode.OK, green.stdout.str()
