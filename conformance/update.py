@@ -120,6 +120,14 @@ def _base(check_id: str) -> str:
     return check_id.split("[", 1)[0]
 
 
+def _place(entry: Expectation) -> tuple[str, int | None]:
+    """Where an entry is written, whatever spelling of the path named its file."""
+    try:
+        return str(Path(entry.file).resolve()), entry.line
+    except OSError:
+        return entry.file, entry.line
+
+
 def _same(a: str | Path, b: str | Path) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()
@@ -161,6 +169,7 @@ def refresh(
     own = load(path, "--update-expectations") if text else ExpectationSet()
     records = list(records)
     collected = list(collected_ids) or [r.id for r in records]
+    ran = {r.id for r in records}
     unknown_set = set(unknown)
 
     # Which entry each record met (those of FILE are ours to edit).
@@ -175,7 +184,7 @@ def refresh(
         if entry is None:
             continue
         if not entry.inherited and _same(entry.file, path):
-            met.setdefault(entry.where, []).append(record)
+            met.setdefault(_place(entry), []).append(record)
         elif record.stale:
             update.elsewhere.append(f"{entry.label}: {entry.key}")
 
@@ -184,16 +193,18 @@ def refresh(
     for entry in own:
         if entry.inherited:
             continue
-        seen = met.get(entry.where, [])
+        seen = met.get(_place(entry), [])
         if entry.status == "flaky":
             continue  # seen with both outcomes: never stale
+        # Checks it names that were collected but not run (-k, -m, -x): nothing is known of them.
+        unrun = [cid for cid in collected if cid not in ran and entry.matches(cid)]
         patterns_unknown = [p for p in entry.patterns if p in unknown_set]
         if any(r.unstable for r in seen):  # --verify saw its outcome change: flaky, not stale
             delete.append(entry)
             add.append(_inline(entry.key, {**_fields(entry), "status": "flaky"}))
             update.flaky.append(entry.key)
             continue
-        if seen and all(r.stale for r in seen):
+        if seen and all(r.stale for r in seen) and not unrun:
             delete.append(entry)
             update.removed.append(entry.key)
             continue
@@ -203,8 +214,9 @@ def refresh(
             continue
         still = [r for r in seen if not r.stale]
         if seen and len(still) < len(seen):
-            cases = sorted({c for r in still if (c := _case(r.id)) is not None})
-            if cases and len(cases) == len(still):
+            keep = [r.id for r in still] + unrun
+            cases = sorted({c for cid in keep if (c := _case(cid)) is not None})
+            if cases and len(cases) == len(keep):
                 delete.append(entry)
                 add.append(_inline(_base(entry.key), _fields(entry, cases)))
                 update.narrowed.append(entry.key)

@@ -249,3 +249,17 @@ def test_under_verify_a_check_whose_outcome_changed_is_marked_flaky(pytester: py
     again.stdout.fnmatch_lines(['  coroutines.wobbles: passed -> failed -> passed  (known: status = "flaky")'])
     green = pytester.runpytest("--expectations=known.toml", "test_wobbly.py")
     assert green.ret == pytest.ExitCode.OK, green.stdout.str()
+
+
+def test_what_was_not_run_is_kept_and_any_spelling_of_the_path_works(pytester: pytest.Pytester) -> None:
+    known = pytester.path / "known.toml"
+    known.write_text(
+        '[checks]\n"coroutines.some" = { reason = "every case" }\n"coroutines.passes" = { reason = "was broken" }\n'
+    )
+    # only some[good] (which passes) and passes run: the other cases of some are not judged
+    result, _ = _run(pytester, f"--expectations={known}", "--update-expectations=./known.toml", "-k", "good or passes")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # two stale entries
+    result.stdout.fnmatch_lines(["*0 added*, 1 removed (passed), 1 narrowed*"])
+    entries = {e.key: e for e in expectations.load(known)}
+    assert list(entries) == ["coroutines.some"]
+    assert entries["coroutines.some"].cases == ("bad", "worse")
