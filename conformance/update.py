@@ -173,7 +173,7 @@ def refresh(
     unknown_set = set(unknown)
 
     # Which entry each record met (those of FILE are ours to edit).
-    met: dict[str, list[Record]] = {}
+    met: dict[tuple[str, int | None], list[Record]] = {}
     for record in records:
         if record.expectation is None:
             continue
