@@ -32,7 +32,8 @@ it runs and is reported as flaky, and neither a pass nor a failure of it fails t
 A file may begin with ``inherit = "tornado-6.6"`` (a family the kit ships, with a release)
 or ``inherit = "tornado"`` (the entries no release has fixed yet), for ports built on
 Tornado's code: the inherited entries apply as if written in the file, to every version of
-the port; an entry of the file with the same key replaces the inherited one.
+the port; an entry of the file with the same key replaces the inherited one, and one with
+``status = "pass"`` cancels it (the port passes what the family fails).
 
 Several files may be named (``--expectations`` repeated, or one file per line of the ini
 key ``conformance_expectations``): the entries of all of them apply (`for_run`).
@@ -83,9 +84,10 @@ __all__ = [
 ]
 
 _ALLOWED_KEYS = ("reason", "reference", "since", "fixed_in", "advisory", "cases", "status")
-#: ``status`` of an entry: ``fail`` (the default: a strict expected failure) or ``flaky``
-#: (seen with more than one outcome: run and reported, never failing the run)
-STATUSES = ("fail", "flaky")
+#: ``status`` of an entry: ``fail`` (the default: a strict expected failure), ``flaky``
+#: (seen with more than one outcome: run and reported, never failing the run), or ``pass``
+#: (only over an inherited entry: this port passes what the family fails)
+STATUSES = ("fail", "flaky", "pass")
 #: ``inherit = "family"`` or ``"family-VERSION"`` at the top of a file
 _INHERIT = re.compile(r"(?P<family>[A-Za-z0-9_]+(?:-[A-Za-z_][A-Za-z0-9_]*)*)(?:-(?P<version>\d[0-9A-Za-z.]*))?")
 _DEVIATIONS = Path(__file__).parent / "deviations"
@@ -115,7 +117,7 @@ class Expectation:
     advisory: str | None = None
     cases: tuple[str, ...] = ()
     where: str = ""  #: ``path:line`` of the entry, for messages
-    status: str = "fail"  #: ``fail`` or ``flaky`` (see `STATUSES`)
+    status: str = "fail"  #: ``fail``, ``flaky`` or ``pass`` (see `STATUSES`)
     #: the option or ini key the file came from (``--expectations``, ``conformance_expectations``)
     source: str = "--expectations"
     #: for an entry inherited from a shipped family (``inherit = "tornado-6.6"``): that value,
@@ -346,11 +348,22 @@ def load(path: str | Path, source: str = "--expectations") -> ExpectationSet:
         for index, raw in enumerate(raws):
             line = lines[min(index, len(lines) - 1)] if lines else None
             entries.append(_entry(key, raw, f"{path}:{line}" if line else str(path), source))
+    passing = [e for e in entries if e.status == "pass"]
     if "inherit" in data:
         own_keys = {e.key for e in entries}
-        inherited = [e for e in _inherited(data["inherit"], text, path, source) if e.key not in own_keys]
-        entries = inherited + entries
-    return ExpectationSet(entries, str(path))
+        parent = _inherited(data["inherit"], text, path, source)
+        inherited_keys = {e.key for e in parent}
+        entries = [e for e in parent if e.key not in own_keys] + entries
+    else:
+        inherited_keys = set()
+    stray = next((e for e in passing if e.key not in inherited_keys), None)
+    if stray is not None:
+        raise ExpectationsError(
+            f"{stray.label}: checks.{stray.key!r} status = 'pass' only overrides an inherited entry "
+            f'(inherit = "..."), and none has this key; remove the entry'
+        )
+    # A "pass" entry only cancels the inherited one: it expects nothing itself.
+    return ExpectationSet([e for e in entries if e.status != "pass"], str(path))
 
 
 def _inherited(value: Any, text: str, path: Path, source: str) -> list[Expectation]:

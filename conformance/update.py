@@ -10,6 +10,8 @@ update-expectations does:
   with some cases failing one entry with ``cases = [...]``;
 * **stale entries** of FILE (every check they name passed) are removed; an entry naming
   several cases of which some passed is narrowed to ``cases = [...]`` of those still failing;
+* an **inherited entry** (``inherit = ...``) whose checks passed is overridden in FILE: an
+  entry of FILE for the same key with ``status = "pass"`` (or the cases still failing);
 * **unknown ids** (entries, or listed cases, that name no collected check of a collected
   area) are dropped;
 * under ``--verify=N``, a check whose outcome changed between runs gets (or its entry is
@@ -55,6 +57,8 @@ class Update:
     narrowed: list[str] = field(default_factory=list)  #: keys rewritten with fewer cases
     dropped: list[str] = field(default_factory=list)  #: patterns that name no check
     elsewhere: list[str] = field(default_factory=list)  #: stale entries of other files, as label: key
+    #: inherited entries FILE now overrides (status = "pass", or the cases still failing)
+    overridden: list[str] = field(default_factory=list)
     #: entries written or rewritten with status = "flaky" (--verify saw their outcome change)
     flaky: list[str] = field(default_factory=list)
     #: new failures whose key FILE already holds for other releases (to be added by hand)
@@ -66,6 +70,8 @@ class Update:
             f"{len(self.added)} added (new failures, marked {GENERATED}: review them)",
             f"{len(self.removed)} removed (passed)",
         ]
+        if self.overridden:
+            parts.append(f"{len(self.overridden)} inherited overridden (passed here)")
         if self.flaky:
             parts.append(f"{len(self.flaky)} marked flaky (outcome changed under --verify)")
         if self.narrowed:
@@ -172,8 +178,9 @@ def refresh(
     ran = {r.id for r in records}
     unknown_set = set(unknown)
 
-    # Which entry each record met (those of FILE are ours to edit).
+    # Which entry each record met (those of FILE are ours to edit; those FILE inherits, ours to override).
     met: dict[tuple[str, int | None], list[Record]] = {}
+    inherited: dict[str, tuple[Expectation, list[Record]]] = {}
     for record in records:
         if record.expectation is None:
             continue
@@ -185,6 +192,8 @@ def refresh(
             continue
         if not entry.inherited and _same(entry.file, path):
             met.setdefault(_place(entry), []).append(record)
+        elif entry.inherited and _same(entry.inherited_by.split("=", 1)[-1], path):
+            inherited.setdefault(entry.key, (entry, []))[1].append(record)
         elif record.stale:
             update.elsewhere.append(f"{entry.label}: {entry.key}")
 
@@ -226,6 +235,23 @@ def refresh(
             delete.append(entry)
             add.append(_inline(entry.key, _fields(entry, kept)))
             update.dropped += patterns_unknown
+
+    # Inherited entries whose checks pass here: FILE overrides them (an entry of its own for the key).
+    for key, (entry, seen) in sorted(inherited.items()):
+        unrun = [cid for cid in collected if cid not in ran and entry.matches(cid)]
+        holding = [r.id for r in seen if not r.stale] + unrun
+        if len(holding) == len(seen) + len(unrun):
+            continue  # nothing passed
+        cases = sorted({c for cid in holding if (c := _case(cid)) is not None})
+        if not holding:
+            reason = f"{GENERATED} passes here, unlike {entry.inherited}: {entry.reason}"
+            add.append(_inline(key, {"reason": reason, "status": "pass"}))
+        elif cases and len(cases) == len(holding) and "[" not in key:
+            add.append(_inline(key, {**_fields(entry, cases), "since": None, "fixed_in": None}))
+        else:
+            update.elsewhere.append(f"{entry.label}: {key}")
+            continue
+        update.overridden.append(key)
 
     # New failures, grouped by check.
     new: dict[str, list[Record]] = {}

@@ -263,3 +263,46 @@ def test_what_was_not_run_is_kept_and_any_spelling_of_the_path_works(pytester: p
     entries = {e.key: e for e in expectations.load(known)}
     assert list(entries) == ["coroutines.some"]
     assert entries["coroutines.some"].cases == ("bad", "worse")
+
+
+def test_inherited_entries_that_pass_here_are_overridden(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    family = pytester.path / "shipped"
+    family.mkdir()
+    (family / "upstream.toml").write_text(
+        "[checks]\n"
+        '"coroutines.passes" = { reason = "upstream fails it" }\n'
+        '"coroutines.fails" = { reason = "upstream fails it too" }\n'
+        '"coroutines.some" = { reason = "upstream fails every case", reference = "RFC 0000 §4" }\n'
+    )
+    monkeypatch.setattr(expectations, "_DEVIATIONS", family)
+    known = pytester.path / "known.toml"
+    known.write_text('# our port\ninherit = "upstream"\n')
+    first, _ = _run(pytester, "--update-expectations=known.toml", "-k", "passes or fails or some")
+    assert first.ret == pytest.ExitCode.TESTS_FAILED  # stale inherited entries
+    first.stdout.fnmatch_lines(["*2 inherited overridden (passed here)*"])
+    text = known.read_text()
+    assert text.startswith('# our port\ninherit = "upstream"\n\n[checks]\n'), text
+    own = {e.key: e for e in expectations.load(known) if not e.inherited}
+    assert {key: (e.status, e.cases) for key, e in own.items()} == {
+        "coroutines.some": ("fail", ("bad", "worse")),
+        "coroutines.fails_too": ("fail", ()),
+    }
+    assert (
+        '"coroutines.passes" = { reason = "(generated) passes here, unlike upstream: upstream fails it", status = "pass" }'
+        in text
+    )
+    again, outcomes = _run(pytester, "--expectations=known.toml", "-k", "passes or fails or some")
+    assert again.ret == pytest.ExitCode.OK, again.stdout.str()
+    assert outcomes["coroutines.passes"] == "passed" and outcomes["coroutines.fails"] == "xfailed"
+
+
+def test_a_pass_entry_without_an_inherited_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "known.toml"
+    path.write_text('[checks]\n"coroutines.fails" = { reason = "we pass it", status = "pass" }\n')
+    with pytest.raises(
+        expectations.ExpectationsError,
+        match=r"known.toml:2: checks.'coroutines.fails' status = 'pass' only overrides an inherited entry",
+    ):
+        expectations.load(path)
