@@ -312,10 +312,12 @@ def _entry(key: str, raw: Any, where: str, source: str = "--expectations") -> Ex
     )
 
 
-def load(path: str | Path, source: str = "--expectations") -> ExpectationSet:
+def load(path: str | Path, source: str = "--expectations", *, keep_pass: bool = False) -> ExpectationSet:
     """Read an expectations file (either form, see the module's docstring).
 
     ``source`` is the option or ini key that named the file; every message names it.
+    ``status = "pass"`` entries cancel the inherited entries of their keys and are left out,
+    unless ``keep_pass`` (for a tool that rewrites the file).
 
     Raises:
         ExpectationsError: with a one-line message naming the option, the file and the line.
@@ -363,7 +365,7 @@ def load(path: str | Path, source: str = "--expectations") -> ExpectationSet:
             f'(inherit = "..."), and none has this key; remove the entry'
         )
     # A "pass" entry only cancels the inherited one: it expects nothing itself.
-    return ExpectationSet([e for e in entries if e.status != "pass"], str(path))
+    return ExpectationSet([e for e in entries if keep_pass or e.status != "pass"], str(path))
 
 
 def _inherited(value: Any, text: str, path: Path, source: str) -> list[Expectation]:

@@ -172,7 +172,7 @@ def refresh(
     path = Path(path)
     update = Update(path)
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    own = load(path, "--update-expectations") if text else ExpectationSet()
+    own = load(path, "--update-expectations", keep_pass=True) if text else ExpectationSet()
     records = list(records)
     collected = list(collected_ids) or [r.id for r in records]
     ran = {r.id for r in records}
@@ -203,8 +203,8 @@ def refresh(
         if entry.inherited:
             continue
         seen = met.get(_place(entry), [])
-        if entry.status == "flaky":
-            continue  # seen with both outcomes: never stale
+        if entry.status in ("flaky", "pass"):
+            continue  # seen with both outcomes, never stale; or cancelling an inherited entry
         # Checks it names that were collected but not run (-k, -m, -x): nothing is known of them.
         unrun = [cid for cid in collected if cid not in ran and entry.matches(cid)]
         patterns_unknown = [p for p in entry.patterns if p in unknown_set]

@@ -296,6 +296,9 @@ def test_inherited_entries_that_pass_here_are_overridden(
     again, outcomes = _run(pytester, "--expectations=known.toml", "-k", "passes or fails or some")
     assert again.ret == pytest.ExitCode.OK, again.stdout.str()
     assert outcomes["coroutines.passes"] == "passed" and outcomes["coroutines.fails"] == "xfailed"
+    refreshed, _ = _run(pytester, "--update-expectations=known.toml", "-k", "passes or fails or some")
+    assert refreshed.ret == pytest.ExitCode.OK, refreshed.stdout.str()
+    assert known.read_text() == text  # a second refresh changes nothing, the "pass" entry included
 
 
 def test_a_pass_entry_without_an_inherited_one_is_refused(tmp_path: Path) -> None:
