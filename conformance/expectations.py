@@ -26,6 +26,19 @@ and the multi-line table form reads the same::
     fixed_in = "6.7"                                       # optional: first release without it
     advisory = "CVE-2023-28370"                            # optional
 
+An entry may also say ``status = "flaky"``: the check was seen with more than one outcome;
+it runs and is reported as flaky, and neither a pass nor a failure of it fails the run.
+
+A file may begin with ``inherit = "tornado-6.6"`` (a family the kit ships, with a release)
+or ``inherit = "tornado"`` (the entries no release has fixed yet), for ports built on
+Tornado's code: the inherited entries apply as if written in the file, to every version of
+the port; an entry of the file with the same key replaces the inherited one, and one with
+``status = "pass"`` cancels it (the port passes what the family fails).
+
+Several files may be named (``--expectations`` repeated, or one file per line of the ini
+key ``conformance_expectations``): the entries of all of them apply (`for_run`).
+``--update-expectations=FILE`` writes or refreshes a file from a run (``conformance.update``).
+
 A key may also hold a list of entries (``"id" = [{...}, {...}]`` or ``[[checks."id"]]``)
 when one check deviates differently in different releases.
 
@@ -37,8 +50,10 @@ Rules:
    it is *stale* and fails the run, so expectations never rot (as in web-platform-tests).
 3. An entry (each case of a ``cases`` list) that matches no collected check of an area
    that was collected is *unknown*: a renamed or removed check (`ExpectationSet.unmatched`).
-4. Two applicable entries that match the same check are a usage error naming both.
-5. A malformed file is an `ExpectationsError` of one line naming the file and the line.
+4. Two applicable entries that match the same check (in one file or in two) are a usage
+   error naming both, with their files and lines.
+5. A malformed file is an `ExpectationsError` of one line naming the option or ini key the
+   file came from, the file and the line.
 """
 
 from __future__ import annotations
@@ -46,7 +61,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +72,24 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 in tox
     import tomli as tomllib
 
-__all__ = ["Expectation", "ExpectationSet", "ExpectationsError", "load", "shipped", "version_tuple"]
+__all__ = [
+    "STATUSES",
+    "Expectation",
+    "ExpectationSet",
+    "ExpectationsError",
+    "for_run",
+    "load",
+    "shipped",
+    "version_tuple",
+]
 
-_ALLOWED_KEYS = ("reason", "reference", "since", "fixed_in", "advisory", "cases")
+_ALLOWED_KEYS = ("reason", "reference", "since", "fixed_in", "advisory", "cases", "status")
+#: ``status`` of an entry: ``fail`` (the default: a strict expected failure), ``flaky``
+#: (seen with more than one outcome: run and reported, never failing the run), or ``pass``
+#: (only over an inherited entry: this port passes what the family fails)
+STATUSES = ("fail", "flaky", "pass")
+#: ``inherit = "family"`` or ``"family-VERSION"`` at the top of a file
+_INHERIT = re.compile(r"(?P<family>[A-Za-z0-9_]+(?:-[A-Za-z_][A-Za-z0-9_]*)*)(?:-(?P<version>\d[0-9A-Za-z.]*))?")
 _DEVIATIONS = Path(__file__).parent / "deviations"
 
 
@@ -87,6 +117,13 @@ class Expectation:
     advisory: str | None = None
     cases: tuple[str, ...] = ()
     where: str = ""  #: ``path:line`` of the entry, for messages
+    status: str = "fail"  #: ``fail``, ``flaky`` or ``pass`` (see `STATUSES`)
+    #: the option or ini key the file came from (``--expectations``, ``conformance_expectations``)
+    source: str = "--expectations"
+    #: for an entry inherited from a shipped family (``inherit = "tornado-6.6"``): that value,
+    #: and the file that inherits it; such an entry applies to every version of the port
+    inherited: str = ""
+    inherited_by: str = ""
     patterns: tuple[str, ...] = field(default=(), compare=False)
     _regexes: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
 
@@ -96,6 +133,19 @@ class Expectation:
         return self.key
 
     @property
+    def label(self) -> str:
+        """Where the entry is written, naming the option or ini key: ``--expectations=port.toml:3``."""
+        if self.inherited:
+            return f"{self.where} (inherit = {self.inherited!r} in {self.inherited_by})"
+        return f"{self.source}={self.where}"
+
+    @property
+    def file(self) -> str:
+        """The path of the file the entry is written in."""
+        head, _, tail = self.where.rpartition(":")
+        return head if head and tail.isdigit() else self.where
+
+    @property
     def line(self) -> int | None:
         tail = self.where.rsplit(":", 1)[-1]
         return int(tail) if tail.isdigit() else None
@@ -103,7 +153,7 @@ class Expectation:
     def applies_to(self, version: str) -> bool:
         """Whether the entry covers implementation ``version`` (``since`` <= version < ``fixed_in``)."""
         current = version_tuple(version)
-        if current is None:
+        if current is None or self.inherited:
             return True
         if self.fixed_in is not None and current >= (version_tuple(self.fixed_in) or ()):
             return False
@@ -132,6 +182,12 @@ class ExpectationSet:
     def __iter__(self) -> Iterator[Expectation]:
         return iter(self.entries)
 
+    @classmethod
+    def merged(cls, sets: Iterable[ExpectationSet]) -> ExpectationSet:
+        """The entries of several files together (two that claim one check stay a usage error, see `match`)."""
+        sets = list(sets)
+        return cls([e for s in sets for e in s.entries], ", ".join(s.path for s in sets if s.path) or None)
+
     def for_version(self, version: str) -> ExpectationSet:
         """The entries that apply to implementation ``version``."""
         return ExpectationSet([e for e in self.entries if e.applies_to(version)], self.path)
@@ -145,8 +201,13 @@ class ExpectationSet:
         found = [e for e in self.entries if e.matches(check_id)]
         if len(found) > 1:
             first, second = found[0], found[1]
+            other = (
+                f"line {first.line}"
+                if first.label.rpartition(":")[0] == second.label.rpartition(":")[0]
+                else first.label
+            )
             raise ExpectationsError(
-                f"--expectations={second.where}: {second.key!r} and {first.key!r} (line {first.line}) both name "
+                f"{second.label}: {second.key!r} and {first.key!r} ({other}) both name "
                 f"the check {check_id!r}; narrow one of them (cases = [...], since/fixed_in)"
             )
         return found[0] if found else None
@@ -186,9 +247,9 @@ def _member_lines(text: str, key_line: int, count: int) -> list[int] | None:
     return found if len(found) == count else None
 
 
-def _entry(key: str, raw: Any, where: str) -> Expectation:
+def _entry(key: str, raw: Any, where: str, source: str = "--expectations") -> Expectation:
     def fail(what: str) -> ExpectationsError:
-        return ExpectationsError(f"--expectations={where}: checks.{key!r} {what}")
+        return ExpectationsError(f"{source}={where}: checks.{key!r} {what}")
 
     if not isinstance(raw, dict):
         raise fail(f'must be a table such as "{key}" = {{ reason = "..." }}')
@@ -229,6 +290,9 @@ def _entry(key: str, raw: Any, where: str) -> Expectation:
         raise fail(f'names a case already; with cases = [...] the key is the check alone, "{key.split("[", 1)[0]}"')
     if len(set(cases)) != len(cases):
         raise fail("lists a case twice")
+    status = raw.get("status", "fail")
+    if status not in STATUSES:
+        raise fail(f"status = {status!r} is not a status; use one of: {', '.join(repr(s) for s in STATUSES)}")
     patterns = tuple(f"{key}[{case}]" for case in cases) or (key,)
     return Expectation(
         key,
@@ -239,37 +303,44 @@ def _entry(key: str, raw: Any, where: str) -> Expectation:
         texts["advisory"],
         tuple(cases),
         where,
+        status,
+        source,
+        "",
+        "",
         patterns,
         tuple(_compile(p) for p in patterns),
     )
 
 
-def load(path: str | Path) -> ExpectationSet:
+def load(path: str | Path, source: str = "--expectations", *, keep_pass: bool = False) -> ExpectationSet:
     """Read an expectations file (either form, see the module's docstring).
 
+    ``source`` is the option or ini key that named the file; every message names it.
+    ``status = "pass"`` entries cancel the inherited entries of their keys and are left out,
+    unless ``keep_pass`` (for a tool that rewrites the file).
+
     Raises:
-        ExpectationsError: with a one-line message naming the file and line.
+        ExpectationsError: with a one-line message naming the option, the file and the line.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExpectationsError(f"--expectations={path}: cannot read the file ({exc.strerror})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ExpectationsError(f"{source}={path}: cannot read the file ({why})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ExpectationsError(f"--expectations={path}: not valid TOML: {exc}") from None
-    extra = sorted(set(data) - {"checks"})
+        raise ExpectationsError(f"{source}={path}: not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {"checks", "inherit"})
     if extra:
         raise ExpectationsError(
-            f"--expectations={path}: unknown top-level key {extra[0]!r}; entries go under [checks], "
-            f'one per line such as "<check id>" = {{ reason = "..." }}'
+            f"{source}={path}: unknown top-level key {extra[0]!r}; entries go under [checks], "
+            f'one per line such as "<check id>" = {{ reason = "..." }} (and inherit = "tornado-6.6" may come first)'
         )
     checks = data.get("checks", {})
     if not isinstance(checks, dict):
-        raise ExpectationsError(
-            f'--expectations={path}: "checks" must be a table of "<check id>" = {{ reason = "..." }}'
-        )
+        raise ExpectationsError(f'{source}={path}: "checks" must be a table of "<check id>" = {{ reason = "..." }}')
     entries: list[Expectation] = []
     for key, value in checks.items():
         lines = _lines_of(text, key)
@@ -278,14 +349,97 @@ def load(path: str | Path) -> ExpectationSet:
             lines = _member_lines(text, lines[0], len(raws)) or lines
         for index, raw in enumerate(raws):
             line = lines[min(index, len(lines) - 1)] if lines else None
-            entries.append(_entry(key, raw, f"{path}:{line}" if line else str(path)))
-    return ExpectationSet(entries, str(path))
+            entries.append(_entry(key, raw, f"{path}:{line}" if line else str(path), source))
+    passing = [e for e in entries if e.status == "pass"]
+    if "inherit" in data:
+        own_keys = {e.key for e in entries}
+        parent = _inherited(data["inherit"], text, path, source)
+        inherited_keys = {e.key for e in parent}
+        entries = [e for e in parent if e.key not in own_keys] + entries
+    else:
+        inherited_keys = set()
+    stray = next((e for e in passing if e.key not in inherited_keys), None)
+    if stray is not None:
+        raise ExpectationsError(
+            f"{stray.label}: checks.{stray.key!r} status = 'pass' only overrides an inherited entry "
+            f'(inherit = "..."), and none has this key; remove the entry'
+        )
+    # A "pass" entry only cancels the inherited one: it expects nothing itself.
+    return ExpectationSet([e for e in entries if keep_pass or e.status != "pass"], str(path))
+
+
+def _inherited(value: Any, text: str, path: Path, source: str) -> list[Expectation]:
+    """The entries ``inherit = "family[-VERSION]"`` brings in (see `load`)."""
+    line = next((n for n, t in enumerate(text.splitlines(), 1) if re.match(r"\s*inherit\s*=", t)), None)
+    where = f"{source}={path}:{line}" if line else f"{source}={path}"
+    families = ", ".join(sorted(p.stem for p in _DEVIATIONS.glob("*.toml"))) or "none"
+    match = _INHERIT.fullmatch(value) if isinstance(value, str) else None
+    family = shipped(match.group("family")) if match else None
+    if match is None or family is None:
+        raise ExpectationsError(
+            f'{where}: inherit = {value!r} names no family the kit ships; write inherit = "FAMILY" or '
+            f'"FAMILY-VERSION" (e.g. "tornado-6.6"); families: {families}'
+        )
+    version = match.group("version")
+    if version is not None and version_tuple(version) is None:
+        raise ExpectationsError(f"{where}: inherit = {value!r}: {version!r} is not a version such as 6.6")
+    parent = load(family)
+    # A pinned release inherits what applies to it; a bare family what is still open
+    # in its newest release (the entries that no release has fixed yet).
+    chosen = parent.for_version(version).entries if version else [e for e in parent if e.fixed_in is None]
+    return [replace(e, inherited=value, inherited_by=f"{source}={path}") for e in chosen]
 
 
 def shipped(family: str) -> Path | None:
     """The expectations file the kit ships for an implementation family (``tornado``), if any."""
     path = _DEVIATIONS / f"{family}.toml"
     return path if re.fullmatch(r"[A-Za-z0-9_-]+", family) and path.is_file() else None
+
+
+def for_run(
+    specs: Sequence[tuple[str, str]], family: str, version: str, update: str | None = None
+) -> tuple[ExpectationSet, str | None]:
+    """The expectations of one run: every file named, merged, keeping what applies to ``version``.
+
+    ``specs`` are ``(source, path)`` pairs: the option or ini key and the file it named, in
+    order; ``none`` names no file. With no file named, the file the kit ships for ``family``
+    applies. ``update`` is the file of ``--update-expectations``: when it exists it applies
+    too (its entries are what the run refreshes), and it replaces the shipped default.
+
+    Returns:
+        the applicable entries and the files they came from (for the report header), or None.
+
+    Raises:
+        ExpectationsError: a file is malformed.
+    """
+    if update is not None:
+        if not update.strip():
+            raise ExpectationsError("--update-expectations=: empty; name the expectations file to write")
+        if Path(update).is_dir():
+            raise ExpectationsError(
+                f"--update-expectations={update}: is a directory; name the expectations file to write"
+            )
+        parent = next((p for p in Path(update).absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise ExpectationsError(
+                f"--update-expectations={update}: {parent} is not a directory; the file cannot be written"
+            )
+    named = [(source, path) for source, path in specs if path != "none"]
+    if not specs and update is None:
+        default = shipped(family)
+        named = [("--expectations", str(default))] if default else []
+    if update is not None and Path(update).is_file() and not any(_same_file(p, update) for _, p in named):
+        named.append(("--update-expectations", update))
+    sets = [load(path, source) for source, path in named]
+    merged = ExpectationSet.merged(sets)
+    return merged.for_version(version), merged.path
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def describe(entries: Sequence[Expectation]) -> list[str]:

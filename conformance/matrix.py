@@ -51,11 +51,13 @@ from .outcomes import Outcome, Verdict
 __all__ = [
     "CELLS",
     "VERDICTS",
+    "Change",
     "Column",
     "Matrix",
     "MatrixInputError",
     "Score",
     "build",
+    "diff",
     "expand_inputs",
     "load_results",
     "main",
@@ -699,18 +701,105 @@ def _cell(entry: Entry | None) -> str:
 # -- command line ---------------------------------------------------------------------------
 
 
+#: the cells of a check that fails a run (a failure, or a stale expectation)
+_FAILING = (FAIL, STALE)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One check whose cell differs between two results files (`diff`)."""
+
+    kind: str  #: ``new failure``, ``fixed`` or ``changed``
+    id: str
+    old: str  #: the cell in BASE (with its detail, e.g. ``fail (timeout)``), or ``not run``
+    new: str
+    message: str  #: the first line of the new message
+
+    def line(self) -> str:
+        tail = f": {self.message}" if self.message else ""
+        return f"{self.kind:<12} {self.id}: {self.old} \u2192 {self.new}{tail}"
+
+
+def _diff_cell(entry: Entry | None) -> str:
+    if entry is None:
+        return _LABELS[NOT_RUN]
+    word = _LABELS.get(entry.verdict, entry.verdict)
+    return f"{word} ({entry.detail})" if entry.detail not in ("", str(Verdict.FAILED)) else word
+
+
+def diff(base: Column, new: Column) -> list[Change]:
+    """The checks whose verdict changed from ``base`` to ``new``, new failures first.
+
+    A *new failure* fails ``new`` (``fail`` or ``stale``) and did not fail ``base`` (or
+    was not run there); *fixed* failed ``base`` and does not fail ``new``; *changed* is any
+    other change of verdict (``pass`` to ``non-strict``, ``fail (failed)`` to
+    ``fail (timeout)``, ``expected`` to ``pass`` ...). A check that ``new`` did not run
+    (removed, or not selected) is *changed* to ``not run``; one that only ``new`` ran and
+    that does not fail is not listed.
+    """
+    changes: list[Change] = []
+    for cid in sorted(set(base.entries) | set(new.entries)):
+        was, now = base.entries.get(cid), new.entries.get(cid)
+        old_cell, new_cell = _diff_cell(was), _diff_cell(now)
+        if old_cell == new_cell or (was is None and now is not None and now.verdict not in _FAILING):
+            continue
+        message = (now.message.strip().splitlines() or [""])[0] if now is not None else ""
+        failing_now = now is not None and now.verdict in _FAILING
+        failing_before = was is not None and was.verdict in _FAILING
+        if failing_now and not failing_before:
+            kind = "new failure"
+        elif failing_before and not failing_now and now is not None:
+            kind = "fixed"
+        else:
+            kind = "changed"
+        changes.append(
+            Change(kind, cid, old_cell, new_cell, message if now is not None and now.verdict != PASS else "")
+        )
+    order = {"new failure": 0, "fixed": 1, "changed": 2}
+    return sorted(changes, key=lambda c: (order[c.kind], c.id))
+
+
+def diff_main(args: Sequence[str]) -> int:
+    """``tornado-conformance-matrix --diff BASE.json NEW.json``: exit 1 on a new failure, 4 on bad input."""
+    if len(args) != 2 or any(a.startswith("-") for a in args):
+        print(
+            f"{PROG}: error: --diff takes two results files: {PROG} --diff BASE.json NEW.json (got {' '.join(args) or 'none'})",
+            file=sys.stderr,
+        )
+        return 4
+    try:
+        base, new = load_results(args[0]), load_results(args[1])
+    except MatrixInputError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 4
+    changes = diff(base, new)
+    for change in changes:
+        print(change.line())
+    counts = {kind: sum(c.kind == kind for c in changes) for kind in ("new failure", "fixed", "changed")}
+    print(
+        f"{PROG} --diff: {counts['new failure']} new failure{'s' if counts['new failure'] != 1 else ''}, "
+        f"{counts['fixed']} fixed, {counts['changed']} changed ({base.label} \u2192 {new.label})"
+    )
+    return 1 if counts["new failure"] else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``tornado-conformance-matrix FILES... -o OUT [--check]``: write, or check, the page.
+    """``tornado-conformance-matrix FILES... -o OUT [--check]``: write, or check, the page;
+    ``tornado-conformance-matrix --diff BASE.json NEW.json``: compare two runs (`diff_main`).
 
     Returns:
         0 when written (or up to date under ``--check``), 1 when ``--check`` finds the
-        output missing or stale, 2 for unusable inputs or arguments.
+        output missing or stale, 2 for unusable inputs or arguments; under ``--diff``,
+        1 on a new failure, 4 for unusable inputs or arguments, else 0.
 
     Example::
 
         tornado-conformance-matrix results/*.json -o docs/matrix.html
         tornado-conformance-matrix results/ -o docs/matrix.html --check
     """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] == "--diff":
+        return diff_main(args_list[1:])
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Merge results files written by --conformance-json into one static HTML page.",
@@ -728,7 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write nothing; exit 1 when the output differs from what the inputs render (a stale committed page)",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     try:
         files = expand_inputs(args.inputs)
         page = render(build([load_results(f) for f in files]), title=args.title, note=args.note)

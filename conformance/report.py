@@ -35,12 +35,21 @@ class Record:
     transcript: str | None = None  #: the bytes exchanged, as the failure shows them
     not_provided: bool = False
     stale: bool = False  #: an expectation lists it but it passed
+    #: an expectation lists it as flaky (status = "flaky"): its outcome, passed or xfailed, fails nothing
+    flaky: bool = False
     expectation: str | None = None
     advisory: str | None = None  #: from the expectation: the advisory of a known security bug
     fixed_in: str | None = None  #: from the expectation: the release that fixed it
     duration: float = 0.0
+    #: under --verify=N: the outcome of each run (the record's outcome is the last one's)
+    runs: list[str] = field(default_factory=list)
     #: figures the check reported (scale checks): name -> {"value": ..., "unit": ...}; never judged
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def unstable(self) -> bool:
+        """Whether --verify saw the check end in more than one way."""
+        return len(set(self.runs)) > 1
 
 
 @dataclass
@@ -49,11 +58,14 @@ class Results:
     impl_version: str = "unknown"
     records: dict[str, Record] = field(default_factory=dict)
     unknown_expectations: list[str] = field(default_factory=list)
+    #: the check ids collected (before -k/-m deselection), for --update-expectations
+    collected_ids: list[str] = field(default_factory=list, repr=False)
     _setup_durations: dict[str, float] = field(default_factory=dict, repr=False)
 
     # -- collecting ---------------------------------------------------------------------
     def add(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
+        # conformance.ci shows JUnit plain properties in place of the kit's (and keeps these)
+        props = dict(getattr(report, "conformance_user_properties", None) or report.user_properties)
         meta = props.get("conformance")
         if not isinstance(meta, dict):
             return
@@ -73,10 +85,16 @@ class Results:
                 expectation=meta.get("expectation"),
                 advisory=meta.get("advisory"),
                 fixed_in=meta.get("fixed_in"),
+                flaky=bool(meta.get("flaky")),
             )
             self.records[report.nodeid] = record
             record.duration = self._setup_durations.pop(report.nodeid, 0.0)
         record.duration += getattr(report, "duration", 0.0) or 0.0
+        runs = props.get("conformance_runs")
+        if isinstance(runs, list):
+            # a flaky check runs as a non-strict xfail: its runs passed or failed
+            plain = {"xpassed": "passed", "xfailed": "failed"} if record.flaky else {}
+            record.runs = [plain.get(str(word), str(word)) for word in runs]
         for key, metric in report.user_properties:
             if key == "conformance_metric" and isinstance(metric, dict):
                 record.metrics[str(metric["name"])] = {"value": metric["value"], "unit": metric.get("unit", "")}
@@ -84,6 +102,8 @@ class Results:
         outcome = outcome_of(report)
         if outcome is None or (record.outcome is Outcome.FAILED and outcome is not Outcome.XPASSED):
             return  # a passing phase, or a teardown after the failure already recorded
+        if record.flaky and outcome is Outcome.XPASSED:
+            outcome = Outcome.PASSED  # a flaky check that passed this time: nothing stale
         record.outcome = outcome
         if outcome is Outcome.XFAILED:
             record.message = str(message or report.wasxfail)
@@ -181,6 +201,10 @@ class Results:
                 width = max(len(name) for name in r.metrics)
                 for name, metric in r.metrics.items():
                     lines.append(f"    {name:<{width}}  {_format_value(metric['value'])} {metric['unit']}".rstrip())
+        flaky = sorted((r for r in self.records.values() if r.flaky), key=lambda r: r.id)
+        if flaky:
+            lines += ["", 'flaky (status = "flaky" in the expectations; neither outcome fails the run):']
+            lines += [f"  {r.id}: {'failed' if r.outcome is Outcome.XFAILED else r.outcome} this run" for r in flaky]
         stale = [r for r in self.records.values() if r.stale]
         if stale:
             lines += ["", "stale expectations (listed as failing, but passed):"]

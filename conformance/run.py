@@ -21,7 +21,7 @@ import argparse
 import os
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,8 @@ CHECK_OPTIONS = {
     "conformance_client_backend": "--client-backend",
     "conformance_timeout": "--conformance-timeout",
     "conformance_scale_connections": "--scale-connections",
+    "conformance_update_expectations": "--update-expectations",
+    "conformance_verify": "--verify",
 }
 
 
@@ -71,6 +73,17 @@ def positive_int(text: str) -> int:
         ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number of connections, got {text!r}")
+    return value
+
+
+def positive_runs(text: str) -> int:
+    """An option value counting runs (``--verify=N``, argparse ``type=``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs such as 3, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of runs, got {text!r}")
     return value
 
 
@@ -132,10 +145,13 @@ class Settings:
     #: asked for with --scale-connections; settled against the machine's limits when scale checks run
     scale_connections: int | None = None
     strict_verdicts: bool = False
-    expectations: str | None = None
+    #: the expectations files named, in order, as (option or ini key, path)
+    expectations: list[tuple[str, str]] = field(default_factory=list)
     json_path: str | None = None
     #: the implementation was named by the ini key, not --impl (errors say which)
     impl_from_ini: bool = False
+    update_expectations: str | None = None  #: --update-expectations=FILE
+    verify: int = 1  #: --verify=N
 
     @classmethod
     def read(cls, config: pytest.Config) -> Settings:
@@ -174,9 +190,20 @@ class Settings:
             timeout=timeout,
             scale_connections=scale,
             strict_verdicts=bool(setting(config, "conformance_strict_verdicts")),
-            expectations=setting(config, "conformance_expectations"),
+            expectations=_expectations_files(config),
             json_path=json_path,
+            update_expectations=config.getoption("conformance_update_expectations", None),
+            verify=config.getoption("conformance_verify", None) or 1,
         )
+
+
+def _expectations_files(config: pytest.Config) -> list[tuple[str, str]]:
+    """Every ``--expectations`` given (in order), else the ini key's files (one per line)."""
+    given = config.getoption("conformance_expectations", None) or []
+    if given:
+        return [("--expectations", path) for path in given]
+    ini = config.getini("conformance_expectations") or []
+    return [("conformance_expectations", str(line).strip()) for line in ini if str(line).strip()]
 
 
 def _output_path(value: str, option: str) -> str:
@@ -273,18 +300,13 @@ class Run:
                 message = message.replace(f"--impl={name!r}", f"conformance_impl = {name} (ini file)", 1)
                 message = message.replace(f"--impl={name}", f"conformance_impl = {name} (ini file)", 1)
             raise pytest.UsageError(message) from None
-        path: Path | str | None = self.settings.expectations
-        if path is None:
-            path = shipped_expectations(impl)
-        elif path == "none":
-            path = None
         try:
-            loaded = expectations_mod.load(path) if path else expectations_mod.ExpectationSet()
+            # Entries bounded by since/fixed_in cover only some releases of the implementation.
+            self.expectations, self.expectations_path = expectations_mod.for_run(
+                self.settings.expectations, impl.name, impl.version, self.settings.update_expectations
+            )
         except expectations_mod.ExpectationsError as exc:
             raise pytest.UsageError(str(exc)) from None
-        self.expectations_path = str(path) if path else None
-        # Entries bounded by since/fixed_in cover only some releases of the implementation.
-        self.expectations = loaded.for_version(impl.version)
         self._results = Results(impl.name, impl.version)
         self._impl = impl
         return self
@@ -410,6 +432,7 @@ __all__ = [
     "Settings",
     "positive_float",
     "positive_int",
+    "positive_runs",
     "require",
     "setting",
     "shipped_expectations",
