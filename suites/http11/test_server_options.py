@@ -313,15 +313,19 @@ async def test_head_announces_the_coding_of_the_get(impl, server, http):
     """RFC 9110 §9.3.2: "The server SHOULD send the same header fields in response to a
     HEAD request as it would have sent if the request method had been GET." Tornado codes
     the HEAD response as it codes the GET (same Content-Encoding and Content-Length), and
-    sends no content: the request after it on the connection is answered on its own."""
+    sends no content: the next request on the connection (sent once the HEAD response is
+    read) is answered on its own."""
     srv = server.serve(_content_app(impl), COMPRESS)
     get, _ = await _fetch(http, srv, "gzip")
+    after = None
     async with await http.connect(srv) as conn:
-        await conn.send(
-            raw_request("HEAD", "/", "Accept-Encoding: gzip") + raw_request("GET", "/?size=40", "Connection: close")
-        )
+        await conn.send(raw_request("HEAD", "/", "Accept-Encoding: gzip"))
         head = await conn.receive_response("HEAD")
-        after = await conn.response_or_close("GET")
+        # Sent only once the HEAD response is read (no pipelining): content after the HEAD
+        # response would be read as the start of this one.
+        if head.keep_alive:
+            await conn.send(raw_request("GET", "/?size=40", "Connection: close"))
+            after = await conn.response_or_close("GET")
     announced = [(r.header("content-encoding"), r.header("content-length")) for r in (get, head)]
     if head.status != 200 or announced[0] != announced[1]:
         raise Violation(
@@ -330,7 +334,7 @@ async def test_head_announces_the_coding_of_the_get(impl, server, http):
             observed=f"{head.describe()}, {announced[1]!r}",
             transcript=conn.transcript,
         )
-    if after is None or after.body != TEXT[:40]:
+    if head.keep_alive and (after is None or after.body != TEXT[:40]):
         raise Violation(
             "the request after a HEAD was not answered on its own: the HEAD response carried content.",
             expected=f"200 OK with {TEXT[:40]!r}",
