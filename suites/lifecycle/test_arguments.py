@@ -161,10 +161,13 @@ async def test_single_value_accessors_return_the_last_value(impl, server, http, 
     )
 
 
+#: ``get_argument(name, None)`` for a missing name is left out: Tornado itself relies on it
+#: (``check_xsrf_cookie`` reads ``_xsrf`` that way), so the cookies checks already fail without it.
 DEFAULT_CASES = [
     pytest.param(accessor, case, id=f"{accessor}-{case}")
     for accessor in SINGLE
     for case in ("missing-with-default-none", "present-but-empty")
+    if (accessor, case) != ("get_argument", "missing-with-default-none")
 ]
 
 
