@@ -188,6 +188,44 @@ async def test_default_is_returned_only_for_a_missing_argument(impl, server, htt
     _judge(f"{accessor}('a', default={default!r}) with {encoded!r}", expected, seen, response, transcript)
 
 
+@check("Tornado docs: RequestHandler.get_arguments, get_query_arguments, get_body_arguments", Level.TORNADO)
+@pytest.mark.parametrize("accessor", LISTS)
+async def test_list_accessors_return_an_empty_list_for_a_missing_argument(impl, server, http, accessor):
+    """``get_arguments``: "Returns a list of the arguments with the given name. If the argument
+    is not present, returns an empty list." (``get_query_arguments`` and ``get_body_arguments``
+    say the same): ``[]``, never None and never a MissingArgumentError."""
+    query, body = _form(accessor, "other=1")
+    seen, response, transcript = await _observe(impl, server, http, _call(accessor, "a"), _request(query, body))
+    _judge(f"{accessor}('a') for a request without 'a' did not return an empty list", [], seen, response, transcript)
+
+
+OWN_SOURCE = {
+    # accessor: (query, body)
+    "get_query_argument": ("other=1", "a=from-body"),
+    "get_body_argument": ("a=from-query", "other=1"),
+}
+
+
+@check("Tornado docs: RequestHandler.get_query_argument, get_body_argument", Level.TORNADO)
+@pytest.mark.parametrize("accessor", list(OWN_SOURCE))
+async def test_query_and_body_accessors_read_their_own_source_only(impl, server, http, accessor):
+    """``get_query_argument``: "Returns the value of the argument with the given name from the
+    request query string"; ``get_body_argument``: "... from the request body" (only
+    ``get_argument`` "searches both the query and body arguments"). A name sent only in the
+    other source is missing for them: the default is returned."""
+    query, body = OWN_SOURCE[accessor]
+    seen, response, transcript = await _observe(
+        impl, server, http, _call(accessor, "a", default="absent"), _request(query, body)
+    )
+    _judge(
+        f"{accessor}('a', default='absent') with query {query!r} and body {body!r} read the other source",
+        "absent",
+        seen,
+        response,
+        transcript,
+    )
+
+
 @check("Tornado docs: RequestHandler.get_argument; web.MissingArgumentError", Level.TORNADO)
 @pytest.mark.parametrize("accessor", SINGLE)
 async def test_missing_required_argument_is_answered_400(impl, server, http, accessor):
@@ -335,6 +373,10 @@ FILE_CASES = {
         _multipart(('name="blob"; filename="data.bin"', "application/octet-stream", BINARY)),
         {"blob": [["data.bin", "application/octet-stream", BINARY]]},
     ),
+    "utf-8-filename": (
+        _multipart(('name="doc"; filename="résumé ü.txt"', "text/plain", b"cv")),
+        {"doc": [["résumé ü.txt", "text/plain", b"cv"]]},
+    ),
     "two-files-under-one-name": (
         _multipart(
             ('name="docs"; filename="one.txt"', "text/plain", b"first"),
@@ -352,7 +394,9 @@ async def test_multipart_files_keep_filename_content_type_and_body(impl, server,
     """``HTTPServerRequest.files``: "File uploads are available in the files property, which maps
     file names to lists of HTTPFile." ``HTTPFile``: "Represents a file uploaded via a form ...
     filename, body, content_type" — every upload of a name, in order, with its body as the
-    bytes sent (RFC 7578 §4.1: the part's content ends before the CRLF of the delimiter)."""
+    bytes sent (RFC 7578 §4.1: the part's content ends before the CRLF of the delimiter) and
+    its filename as sent in UTF-8 (RFC 7578 §4.2 and the HTML form submission algorithm: a
+    non-ASCII file name is sent as UTF-8 octets in ``filename=``, not ``filename*=``)."""
     body, expected = FILE_CASES[case]
 
     def probe(handler: Any) -> Any:
