@@ -36,7 +36,7 @@ SMUGGLED = [
     pytest.param({"Domain": "example.test" + INJECTION}, MIXED_CASE, id="mixed-case-domain"),
     pytest.param({"Path": "/" + INJECTION}, MIXED_CASE, id="mixed-case-path"),
     pytest.param({"SameSite": "Lax" + INJECTION}, MIXED_CASE, id="mixed-case-samesite"),
-    pytest.param({"Max_Age": "60" + INJECTION}, MIXED_CASE, id="mixed-case-max-age"),
+    pytest.param({"Expires": "Tue, 14 Nov 2023 22:13:20 GMT" + INJECTION}, MIXED_CASE, id="mixed-case-expires"),
 ]
 
 
