@@ -36,6 +36,9 @@ MULTIPART_PARTS = "Tornado 6.5.5 release notes (CVE-2026-31958, GHSA-qjxf-f2mg-c
 MULTIPART_CR = "Tornado 6.5.5 release notes (carriage return in multipart headers)"
 FORM_ARGUMENTS = "Tornado 6.5.8 release notes (urlencoded argument limit)"
 QUERY_ARGUMENTS = "Tornado 6.5.9 release notes (URL argument limit)"
+STATIC_SYMLINK = "Tornado 6.5.9 release notes (StaticFileHandler symlinks out of the root)"
+NBSP_LENGTH = "Tornado 6.4.1 release notes (GHSA-753j-mpmx-qq6g, strict Content-Length)"
+REDIRECT_HANDLER = "Tornado 6.6.1 release notes (further RedirectHandler open redirects)"
 
 
 def _bytes_of(response) -> bytes:
@@ -496,3 +499,114 @@ async def test_query_string_with_more_than_1000_arguments_is_refused(impl, serve
         f"(Tornado answers 400) before the handler runs."
     )
     _assert_no_unhandled_exception(server, "a query of 1001 arguments", QUERY_ARGUMENTS)
+
+
+# -- 6.5.9: StaticFileHandler symlinks out of the root --------------------------------------------
+
+
+SYMLINKS = [
+    pytest.param("link.txt", id="file-symlink"),
+    pytest.param("linkdir/secret.txt", id="directory-symlink"),
+]
+
+
+@check(f"{STATIC_SYMLINK}; Tornado docs: StaticFileHandler (allowed_symlink_directory)", Level.TORNADO)
+@pytest.mark.parametrize("name", SYMLINKS)
+async def test_static_symlink_out_of_the_root_is_not_served(impl, server, http, tmp_path, name):
+    """Tornado 6.5.9 release notes: "StaticFileHandler no longer follows symlinks outside of
+    the static root directory" (unless ``allowed_symlink_directory`` names a wider
+    directory). With ``<tmp>/static/link.txt`` a symlink to ``<tmp>/elsewhere/secret.txt``
+    and ``<tmp>/static/linkdir`` one to ``<tmp>/elsewhere``, both requests are refused
+    (Tornado: 403) without the file; a symlink that stays inside the root is still served."""
+    web = impl.part("web")
+    root = _static_tree(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "secret.txt").write_bytes(SECRET)
+    (root / "link.txt").symlink_to(elsewhere / "secret.txt")
+    (root / "linkdir").symlink_to(elsewhere, target_is_directory=True)
+    (root / "inner-link.txt").symlink_to(root / "inside.txt")
+    srv = server.serve([(r"/static/(.*)", web.StaticFileHandler, {"path": str(root)})])
+    inside = await http.request(srv, "GET", "/static/inner-link.txt")
+    server.barrier()
+    assert inside.status == 200 and inside.body == b"inside the root", (
+        f"GET /static/inner-link.txt (a symlink to a file inside the root) got {inside.describe()} with "
+        f"{inside.body[:80]!r}; StaticFileHandler serves symlinks that stay in the root (the check needs that to "
+        "judge the one that leaves it)."
+    )
+    answer, conn = await _exchange(server, http, srv, raw_request("GET", f"/static/{name}"))
+    if not (answer is None or (400 <= answer.status < 500 and SECRET not in answer.body)):
+        raise Violation(
+            f"GET /static/{name} followed a symlink inside the static root to a file outside it ({STATIC_SYMLINK}): "
+            "whoever can create a symlink in the static directory (an upload, an unpacked archive) can then read any "
+            "file of the server.",
+            expected="403 (or another 4xx) without the file",
+            observed=f"{answer.describe()} with {answer.body[:80]!r}",
+            transcript=conn.transcript,
+        )
+    _assert_no_unhandled_exception(server, f"GET /static/{name}", STATIC_SYMLINK)
+
+
+# -- 6.4.1: a no-break space in Content-Length ---------------------------------------------------
+
+
+@check(f"{NBSP_LENGTH}; RFC 9112 §6.3", Level.MUST)
+async def test_content_length_with_a_no_break_space_is_refused(impl, server, http):
+    """RFC 9112 §6.3: "If a message is received without Transfer-Encoding and with an
+    invalid Content-Length header field, then the message framing is invalid and the
+    recipient MUST treat it as an unrecoverable error ... the server MUST respond with a
+    400 (Bad Request) status code and then close the connection." ``Content-Length`` is
+    ``1*DIGIT``; ``5\xa0`` (a trailing U+00A0, obs-text) is not, though Python's ``int()``
+    reads it as 5 (Unicode whitespace) and ``str.strip()`` drops it: the framing smuggling
+    that Tornado 6.3.3 and 6.4.1 (GHSA-753j-mpmx-qq6g) closed for other spellings."""
+    trace = Trace()
+    srv = server.serve(_form_app(impl, trace))
+    # raw_request encodes the head as latin-1: U+00A0 is the single octet 0xA0
+    request = raw_request("POST", "/", "Content-Type: application/octet-stream\r\nContent-Length: 5\xa0", b"hello")
+    answer, conn = await _exchange(server, http, srv, request, "POST")
+    if not (answer is not None and answer.status == 400 and not trace.events):
+        raise Violation(
+            "a request with 'Content-Length: 5\\xa0' was not refused with 400: the value is not 1*DIGIT, and a "
+            f"recipient that reads it as 5 frames the body differently from one that refuses it ({NBSP_LENGTH}).",
+            expected="400 Bad Request, the handler not run",
+            observed=f"{answer.describe() if answer else 'connection closed without a response'} "
+            f"(handler: {trace.events})",
+            transcript=conn.transcript,
+        )
+
+
+# -- 6.6.1: further RedirectHandler open redirects -----------------------------------------------
+
+
+REDIRECT_FORMS = [
+    pytest.param("/to///evil.example/b", id="triple-slash"),
+    pytest.param("/to/%2F%2Fevil.example/b", id="percent-encoded-double-slash"),
+    pytest.param("/to/%5C/evil.example/b", id="backslash-then-slash"),
+    pytest.param("/to/%2F%5Cevil.example/b", id="slash-then-backslash"),
+]
+
+
+@check(f"{REDIRECT_HANDLER}; Tornado docs: RedirectHandler (changed in 6.6)", Level.TORNADO)
+@pytest.mark.parametrize("path", REDIRECT_FORMS)
+async def test_redirect_handler_substitutions_never_reach_another_host(impl, server, http, path):
+    """Tornado docs, RedirectHandler (changed in 6.6): "Substituted values may no longer
+    change the scheme or netloc (user info, host, and port) of the destination URL ... now
+    fails with a 400 error." Tornado 6.6.1 release notes: "Additional forms of open
+    redirects in RedirectHandler have been fixed". Browsers skip any number of slashes (and
+    read ``\\`` as ``/``) before a host, so ``///evil.example/b`` and ``/\\/evil.example/b``
+    leave the site as ``//evil.example/b`` does. With the url ``/{0}/b`` these requests are
+    refused (400); ``lifecycle.redirect_handler_substitutions_never_change_the_host`` has the
+    6.6.0 forms."""
+    web = impl.part("web")
+    srv = server.serve([(r"/to/(.*)/b", web.RedirectHandler, {"url": "/{0}/b"})])
+    answer, conn = await _exchange(server, http, srv, raw_request("GET", path))
+    location = (answer.header("Location") or "") if answer is not None else ""
+    if not (answer is not None and answer.status == 400 and not _names_another_host(location)):
+        raise Violation(
+            f"GET {path}, routed to RedirectHandler(url='/{{0}}/b'), was not refused: the substituted value makes the "
+            f"Location lead a browser to another host (an open redirect, {REDIRECT_HANDLER}).",
+            expected="400 Bad Request, no Location naming another host",
+            observed=f"{answer.describe() if answer else 'no response'}, Location {location!r}",
+            transcript=conn.transcript,
+        )
+    _assert_no_unhandled_exception(server, f"GET {path}", REDIRECT_HANDLER)
