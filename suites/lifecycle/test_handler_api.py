@@ -291,7 +291,7 @@ async def test_check_etag_header_uses_the_weak_comparison(impl, server, http, et
 @check("Tornado docs: RequestHandler.set_etag_header, compute_etag", Level.TORNADO)
 @pytest.mark.parametrize("etag", [pytest.param('"v7"', id="post-with-etag"), pytest.param(None, id="post-none")])
 async def test_set_etag_header_sets_what_compute_etag_returns(impl, server, http, etag):
-    """RequestHandler.set_etag_header: "Sets the response's ETag header using
+    """RequestHandler.set_etag_header: "Sets the response's Etag header using
     self.compute_etag(). Note: no header will be set if compute_etag() returns None." Called
     by the handler, it works for any method: the automatic call at finish() is for GET and HEAD
     only, so a POST has an ETag only through it."""
@@ -480,12 +480,11 @@ _SECRET = "conformance-secret-detail-7f3a"
 )
 async def test_error_page_carries_the_traceback_only_when_asked(impl, server, http, settings, served):
     """Application settings: "serve_traceback: If True, the default error page will include the
-    traceback of the error", and "debug=True is shorthand for autoreload=True,
-    compiled_template_cache=False, static_hash_cache=False, serve_traceback=True" (individual
-    settings may be overridden: autoreload stays off here). RequestHandler.write_error: "The
-    default implementation [...] If the serve_traceback setting is True, the traceback is
-    included." Without either, the page says only the status: a traceback would leak the
-    server's code and data."""
+    traceback of the error." "debug: Shorthand for several debug mode settings [...] Setting
+    debug=True is equivalent to autoreload=True, compiled_template_cache=False,
+    static_hash_cache=False, serve_traceback=True" (autoreload is switched off again here, a
+    setting of its own). The default write_error is the error page meant. Without either
+    setting the page says only the status: a traceback would leak the server's code and data."""
     web = impl.part("web")
 
     class Handler(web.RequestHandler):
@@ -549,10 +548,10 @@ async def test_get_status_reports_the_status_set_so_far(impl, server, http):
 @check("Tornado docs: RequestHandler.detach", Level.TORNADO)
 async def test_detach_hands_over_the_stream_with_the_bytes_already_received(impl, server, http):
     """RequestHandler.detach: "Take control of the underlying stream. Returns the underlying
-    IOStream object and stops all further HTTP processing. May only be called during
-    RequestHandler.prepare or the HTTP method." The stream is the connection as it is: bytes
-    the client sent right after the request head (pipelined with it, as a protocol switch
-    does) are read from it, and what the handler writes reaches the client unframed."""
+    IOStream object and stops all further HTTP processing. Intended for implementing protocols
+    like websockets that tunnel over an HTTP handshake." The stream is the connection as it
+    is: bytes the client sent right after the request head (pipelined with it, as a tunnelled
+    protocol does) are read from it, and what the handler writes reaches the client as written."""
     web = impl.part("web")
     trace = Trace()
 
@@ -600,13 +599,13 @@ def _body_head(srv, length: int) -> bytes:
 @requires("web", "httpserver", "gen", "locks")
 @pytest.mark.parametrize("style", ["async-def", "gen-coroutine"])
 async def test_coroutine_data_received_is_awaited_before_the_next_chunk(impl, server, http, style):
-    """tornado.web.stream_request_body: "data_received [...] may be a coroutine for flow
-    control." RequestHandler.data_received: "If this method is implemented as a coroutine, it
-    may return a Future; the next chunk will not be delivered until that future is done (or
-    more generally, the next call happens only after the previous returned)."
-    data_received for the first chunk waits until another request releases it; the second
-    chunk, sent before that request, must not be delivered meanwhile, and post() runs after
-    the last data_received has returned."""
+    """tornado.web.stream_request_body: "prepare and data_received may return Futures (such as
+    via @gen.coroutine, in which case the next method will not be called until those futures
+    have completed." and "The regular HTTP method (post, put, etc) will be called after the
+    entire body has been read." RequestHandler.data_received: "May be a coroutine for flow
+    control." data_received for the first chunk waits until another request releases it; the
+    second chunk, sent before that request, must not be delivered meanwhile, and post() runs
+    after the last data_received has returned."""
     web = impl.part("web")
     gen = impl.part("gen")
     locks = impl.part("locks")
