@@ -400,6 +400,33 @@ async def test_not_modified_keeps_the_default_headers(impl, server, http, method
     )
 
 
+@check("Tornado docs: RequestHandler.send_error, write_error", Level.TORNADO)
+async def test_send_error_passes_its_keyword_arguments_to_write_error(impl, server, http):
+    """RequestHandler.send_error: "Override write_error() to customize the error page that is
+    returned. Additional keyword arguments are passed through to write_error." A handler
+    calling send_error() itself (no exception) gets no exc_info, and its own keywords."""
+    web = impl.part("web")
+    trace = Trace()
+
+    class Handler(web.RequestHandler):
+        def get(self):
+            self.send_error(429, retry_after=30, scope="uploads")
+
+        def write_error(self, status_code, **kwargs):
+            trace.add(f"write_error({status_code}, {', '.join(f'{k}={v!r}' for k, v in sorted(kwargs.items()))})")
+            self.finish(f"retry in {kwargs.get('retry_after')}s")
+
+    srv = server.serve([("/", Handler)])
+    response = await http.request(srv, "GET", "/")
+    server.barrier()
+    trace.add(summary(response))
+    trace.assert_equal(
+        ["write_error(429, retry_after=30, scope='uploads')", "429 Too Many Requests, body b'retry in 30s'"],
+        "get() called send_error(429, retry_after=30, scope='uploads'): write_error must receive those keywords "
+        "(and no exc_info: there is no exception). The hooks (and the response, last row) were:",
+    )
+
+
 # -- login URL, settings, the debug error page, status ----------------------------------------
 
 
@@ -682,4 +709,74 @@ async def test_coroutine_data_received_is_awaited_before_the_next_chunk(impl, se
         ],
         f"data_received ({style}) for b'one' waited until GET /release, sent after b'two': b'two' must not be "
         "delivered before that call returned, and post() must run after the last one returned. The hooks ran:",
+    )
+
+
+@check("Tornado docs: tornado.web.stream_request_body, RequestHandler.prepare", Level.TORNADO)
+@requires("web", "httpserver", "gen", "locks")
+@pytest.mark.parametrize("style", ["async-def", "gen-coroutine"])
+async def test_coroutine_prepare_of_a_streaming_handler_is_awaited_before_data_received(impl, server, http, style):
+    """tornado.web.stream_request_body: "prepare() is called when the request headers have been
+    read instead of after the entire body has been read" and "prepare and data_received may
+    return Futures (such as via @gen.coroutine, in which case the next method will not be
+    called until those futures have completed." prepare() waits until another request
+    releases it; the body, sent with the head, must not reach data_received before prepare()
+    has returned (prepare is where a streaming handler authenticates and opens its sink)."""
+    web = impl.part("web")
+    gen = impl.part("gen")
+    locks = impl.part("locks")
+    trace = Trace()
+    released = locks.Event()
+
+    if style == "async-def":
+
+        async def prepare(self):
+            trace.add("prepare starts")
+            await released.wait()
+            trace.add("prepare returns")
+
+    else:
+
+        @gen.coroutine
+        def prepare(self):
+            trace.add("prepare starts")
+            yield released.wait()
+            trace.add("prepare returns")
+
+    @web.stream_request_body
+    class Upload(web.RequestHandler):
+        def data_received(self, chunk):
+            trace.add(f"data_received({chunk!r})")
+
+        def post(self):
+            trace.add("post")
+            self.write("stored")
+
+    Upload.prepare = prepare
+
+    class Release(web.RequestHandler):
+        def get(self):
+            trace.add("release")
+            released.set()
+            self.write("released")
+
+    srv = server.serve([("/upload", Upload), ("/release", Release)])
+    async with await http.connect(srv) as upload, await http.connect(srv) as other:
+        await upload.send(_body_head(srv, 4) + b"data")
+        trace.wait_for_event("prepare starts", http.timeout, "call prepare() once the head was read")
+        released_response = await other.request("GET", "/release")  # the body was sent before it
+        response = await upload.receive_response("POST")
+    server.barrier()
+    trace.add(f"release: {released_response.status}, upload: {response.status} {response.body!r}")
+    trace.assert_equal(
+        [
+            "prepare starts",
+            "release",
+            "prepare returns",
+            "data_received(b'data')",
+            "post",
+            "release: 200, upload: 200 b'stored'",
+        ],
+        f"prepare() ({style}) waited until GET /release; the body sent with the head must reach data_received only "
+        "after prepare() returned. The hooks ran:",
     )
