@@ -78,12 +78,24 @@ def _finish_in_async_get(web, gen, trace):
     return Handler, "200 OK, body b'late'"
 
 
+def _finish_after_flush(web, gen, trace):
+    class Handler(web.RequestHandler):
+        def get(self):
+            trace.add("get: write('a'), flush(), raise Finish('b')")
+            self.write("a")
+            self.flush()
+            raise web.Finish("b")
+
+    return Handler, "200 OK, body b'ab'"
+
+
 _FIRST_ROW = {
     _finish_after_write: "get: write('partial'), raise Finish()",
     _finish_with_chunk: "get: write('a'), raise Finish('b')",
     _finish_keeps_status_and_headers: "get: set_status(401), set_header(WWW-Authenticate), raise Finish()",
     _finish_in_prepare: "prepare: set_status(403), raise Finish('denied')",
     _finish_in_async_get: "get: after await, raise Finish('late')",
+    _finish_after_flush: "get: write('a'), flush(), raise Finish('b')",
 }
 
 
@@ -96,6 +108,7 @@ _FIRST_ROW = {
         pytest.param(_finish_keeps_status_and_headers, id="status-and-headers-kept"),
         pytest.param(_finish_in_prepare, id="in-prepare"),
         pytest.param(_finish_in_async_get, id="in-async-get", marks=COROUTINE_PARTS),
+        pytest.param(_finish_after_flush, id="after-flush"),
     ],
 )
 async def test_raise_finish_ends_the_request_without_an_error_page(impl, server, http, make_handler):
