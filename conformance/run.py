@@ -232,6 +232,13 @@ def _holds_interrupt(exc: BaseException) -> bool:
     )
 
 
+@dataclass
+class _Carried:
+    """A pytest outcome raised by a check on the clients' loop, carried to the check's thread."""
+
+    exc: BaseException
+
+
 #: The one stash key of the session: its `Run`.
 RUN: pytest.StashKey[Run] = pytest.StashKey()
 #: Where a check's `Server` is kept (on the item), so that a failure can show the implementation's log.
@@ -381,8 +388,14 @@ class Run:
 
         async def scoped(*args: Any) -> Any:
             __tracebackhide__ = True
-            async with client_scope():  # the kit's client sockets are closed whatever happens
-                return await fn(*args)
+            try:
+                async with client_scope():  # the kit's client sockets are closed whatever happens
+                    return await fn(*args)
+            except (pytest.skip.Exception, pytest.fail.Exception) as exc:
+                # pytest's outcomes (not_provided() skips, pytest.fail) are BaseExceptions:
+                # raised out of the portal's task they would end its event loop, and every
+                # later check with it. They are carried out as a value and raised here.
+                return _Carried(exc)
 
         if self._portal is None:
             from anyio.from_thread import start_blocking_portal
@@ -392,7 +405,10 @@ class Run:
         task = self._portal.start_task_soon(scoped, *args)
         try:
             try:
-                return task.result()
+                result = task.result()
+                if isinstance(result, _Carried):
+                    raise result.exc
+                return result
             except KeyboardInterrupt:
                 # The task may be running already (a Future that runs cannot be cancelled):
                 # stopping the portal cancels it; the next call starts a fresh one.

@@ -555,3 +555,28 @@ def test_malformed_scale_connections_is_a_usage_error(pytester: pytest.Pytester)
     result = pytester.runpytest("--impl=tornado", "test_checks.py", "-m", "scale", "--scale-connections=many")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--scale-connections*"])
+
+
+def test_not_provided_inside_an_async_check_spares_the_checks_after_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_checks="""
+import pytest
+from conformance import Level, check, not_provided
+pytestmark = pytest.mark.coroutines
+
+@check("Tornado docs: example", Level.MUST)
+async def test_a_lacks_something(impl):
+    not_provided("this port lacks a keyword argument")
+
+@check("Tornado docs: example", Level.MUST)
+async def test_b_runs_after_it(impl):
+    pass
+
+@check("Tornado docs: example", Level.MUST)
+async def test_c_fails_plainly(impl):
+    pytest.fail("the implementation did X")
+"""
+    )
+    result = pytester.runpytest("--impl=tornado", "test_checks.py", "-rs")
+    result.assert_outcomes(passed=1, skipped=1, failed=1)
+    result.stdout.fnmatch_lines(["*this port lacks a keyword argument*"])
