@@ -90,10 +90,14 @@ def suites_dir() -> Path:
 
 
 def shipped_expectations(impl: Implementation) -> Path | None:
-    """The expectations file the kit ships for ``impl``'s family (``deviations/tornado.toml``), if any."""
+    """The expectations file the kit ships for ``impl``'s family (``deviations/tornado.toml``), if any.
+
+    The family comes from what the implementation is (`Implementation.shipped_family`: the
+    distribution providing the module), never from its name or version number alone."""
     from .expectations import shipped
 
-    return shipped(impl.name)
+    family = impl.shipped_family()
+    return shipped(family) if family else None
 
 
 def _no_expectations() -> ExpectationSet:
@@ -286,6 +290,12 @@ class Run:
         # Entries bounded by since/fixed_in cover only some releases of the implementation.
         self.expectations = loaded.for_version(impl.version)
         self._results = Results(impl.name, impl.version)
+        identity = impl.identity()
+        self._results.impl_identity = {
+            **identity.to_json(),
+            "expectations_family": impl.shipped_family(),
+            "describe": identity.describe(),
+        }
         self._impl = impl
         return self
 
