@@ -46,6 +46,7 @@ def test_a_fork_installing_the_tornado_package_is_its_own_distribution(tmp_path:
     assert (impl.name, impl.version) == ("tornado", "2.0.2")
     assert impl.identity().distribution == "windhose"
     assert impl.shipped_family() == "windhose"
+    assert shipped_expectations(impl) == DEVIATIONS / "windhose.toml"
     # windhose numbers its own releases: 2.0 is not Tornado 2.0, so no release-keyed translation
     assert impl._release() is None
 
@@ -155,3 +156,27 @@ def test_the_header_and_json_say_what_ran(kit) -> None:  # type: ignore[no-untyp
     assert "describe" not in impl
     header = kit("--impl=tornado", "-m", "cookies", "-k", "max_age", "-v")
     assert "conformance: identity tornado 6.6.1; " in header.output, header.output
+
+
+def test_a_matrix_column_names_the_distribution_when_it_is_not_tornado(tmp_path: Path) -> None:
+    from conformance import matrix
+
+    def column(impl: dict[str, str]) -> tuple[str, str]:
+        path = tmp_path / "r.json"
+        path.write_text(json.dumps({"impl": impl, "python": "3.11.7", "tests": []}))
+        col = matrix.load_results(path)
+        return col.name, col.version
+
+    assert column(
+        {"name": "tornado", "version": "2.0.2", "distribution": "windhose", "distribution_version": "2.0.2"}
+    ) == (
+        "windhose",
+        "2.0.2",
+    )
+    assert column(
+        {"name": "tornado", "version": "6.6.1", "distribution": "tornado", "distribution_version": "6.6.1"}
+    ) == (
+        "tornado",
+        "6.6.1",
+    )
+    assert column({"name": "tornado", "version": "6.2"}) == ("tornado", "6.2")  # results written before identities
