@@ -201,6 +201,9 @@ def load_results(path: str | Path) -> Column:
     distribution, dist_version = impl.get("distribution"), impl.get("distribution_version")
     if isinstance(distribution, str) and distribution != "tornado" and isinstance(dist_version, str):
         name, version = distribution, dist_version
+    runtime = impl.get("runtime")
+    if isinstance(runtime, str) and runtime.startswith("PyPy"):
+        name = f"{name} on PyPy"  # the same release on another runtime is another column
     python = _text(where, "python", data["python"])
     match = re.match(r"(\d+)\.(\d+)", python)
     if match is None:

@@ -180,3 +180,5 @@ def test_a_matrix_column_names_the_distribution_when_it_is_not_tornado(tmp_path:
         "6.6.1",
     )
     assert column({"name": "tornado", "version": "6.2"}) == ("tornado", "6.2")  # results written before identities
+    pypy = {"name": "tornado", "version": "6.5.10", "distribution": "tornado", "runtime": "PyPy 7.3.11 (Python 3.9.16)"}
+    assert column(pypy) == ("tornado on PyPy", "6.5.10")
