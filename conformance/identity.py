@@ -40,6 +40,8 @@ FAMILIES: dict[str, str] = {
     "windhose": "windhose",
     "debian:python3-tornado": "debian-tornado",
 }
+#: Families an adapter names itself (`Implementation.expectations_family`), not a distribution.
+ADAPTER_FAMILIES = ("tornado-curl",)
 
 #: The distributions that *are* Tornado's code at the release their version names (the
 #: release-keyed API translations of `TornadoLike` apply to them).
@@ -204,7 +206,8 @@ def http_client_of(httpclient: Any) -> str | None:
     if client is None:
         return None
     try:
-        cls = client.configured_class()
+        # A subclass of the configurable base (CurlAsyncHTTPClient) is instantiated as itself.
+        cls = client.configured_class() if client.configurable_base() is client else client
     except Exception:
         return f"{client.__module__}.{client.__qualname__}"
     return f"{cls.__module__}.{cls.__qualname__}"
