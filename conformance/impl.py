@@ -263,11 +263,15 @@ class TornadoLike(Implementation):
             raise ImplementationError(self.missing_reason("ioloop"))
         return ioloop.IOLoop
 
+    def _new_asyncio_loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio loop Tornado >= 5 runs on (an adapter may choose another, e.g. uvloop's)."""
+        return asyncio.new_event_loop()
+
     def new_loop(self) -> Any:
         IOLoop = self._ioloop_class()
         # Tornado >= 5 lives on asyncio: make a fresh asyncio loop for this thread and
         # take the IOLoop that wraps it while it is running (the non-deprecated way).
-        aloop = asyncio.new_event_loop()
+        aloop = self._new_asyncio_loop()
         asyncio.set_event_loop(aloop)
 
         async def current() -> Any:
