@@ -132,7 +132,11 @@ class Implementation(abc.ABC):
     def identity(self) -> Identity:
         """What the implementation is (`conformance.identity`): an adapter knows no
         distribution unless it overrides this; its loop is its own."""
-        return Identity(runtime=runtime(), loop="adapter's own", http_client=http_client_of(self.part("httpclient")))
+        try:
+            client = http_client_of(self.part("httpclient"))
+        except Exception:
+            client = None  # identity is a report: an adapter's part lookup must not break the run
+        return Identity(runtime=runtime(), loop="adapter's own", http_client=client)
 
     def shipped_family(self) -> str | None:
         """The family whose shipped expectations apply (``tornado``, ``windhose``), or None."""
@@ -216,9 +220,12 @@ class TornadoLike(Implementation):
 
     def shipped_family(self) -> str | None:
         """By distribution (`conformance.identity.FAMILIES`): the Tornado file only for the
-        ``tornado`` distribution; a module no known distribution provides gets none."""
+        ``tornado`` distribution; a module no known distribution provides gets none, and so
+        does a subclass (an adapter) that does not set `expectations_family`."""
         if self.expectations_family is not None:
             return self.expectations_family
+        if type(self) is not TornadoLike:
+            return None  # an adapter may change behaviour: it names its family itself, or gets none
         return family_of(self.identity().distribution)
 
     def part(self, name: str) -> Any | None:

@@ -182,3 +182,17 @@ def test_a_matrix_column_names_the_distribution_when_it_is_not_tornado(tmp_path:
     assert column({"name": "tornado", "version": "6.2"}) == ("tornado", "6.2")  # results written before identities
     pypy = {"name": "tornado", "version": "6.5.10", "distribution": "tornado", "runtime": "PyPy 7.3.11 (Python 3.9.16)"}
     assert column(pypy) == ("tornado on PyPy", "6.5.10")
+
+
+def test_an_adapter_subclassing_tornadolike_gets_no_expectations_unless_it_names_them() -> None:
+    import tornado
+
+    class Patched(TornadoLike):  # may change Tornado's behaviour: not Tornado's expectations by accident
+        pass
+
+    class Declared(TornadoLike):
+        expectations_family = "tornado"
+
+    assert Patched(tornado).identity().distribution == "tornado"
+    assert shipped_expectations(Patched(tornado)) is None
+    assert shipped_expectations(Declared(tornado)) == DEVIATIONS / "tornado.toml"

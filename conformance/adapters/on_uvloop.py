@@ -26,6 +26,9 @@ from ..impl import TornadoLike
 class TornadoOnUvloop(TornadoLike):
     """The installed Tornado, each of its loops a uvloop loop."""
 
+    #: Tornado's own code, unchanged: its shipped expectations apply.
+    expectations_family = "tornado"
+
     def __init__(self) -> None:
         import tornado
 
