@@ -47,6 +47,9 @@ ADAPTER_FAMILIES = ("tornado-curl",)
 #: release-keyed API translations of `TornadoLike` apply to them).
 TORNADO_BUILDS = ("tornado", "debian:python3-tornado")
 
+#: dpkg's database (a package installed by apt under /usr).
+DPKG_DIR = Path("/var/lib/dpkg")
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -157,11 +160,11 @@ def _debian_package(init: Path, site: Path, top: str) -> tuple[str, str] | None:
 
 
 def _dpkg_version(package: str, init: Path) -> str | None:
-    listing = Path("/var/lib/dpkg/info") / f"{package}.list"
+    listing = DPKG_DIR / "info" / f"{package}.list"
     try:
         if str(init) not in listing.read_text(encoding="utf-8", errors="replace").split("\n"):
             return None
-        status = Path("/var/lib/dpkg/status").read_text(encoding="utf-8", errors="replace")
+        status = (DPKG_DIR / "status").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     for stanza in status.split("\n\n"):

@@ -196,3 +196,16 @@ def test_an_adapter_subclassing_tornadolike_gets_no_expectations_unless_it_names
     assert Patched(tornado).identity().distribution == "tornado"
     assert shipped_expectations(Patched(tornado)) is None
     assert shipped_expectations(Declared(tornado)) == DEVIATIONS / "tornado.toml"
+
+
+def test_a_package_installed_by_apt_is_read_from_dpkgs_database(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    init = Path("/usr/lib/python3/dist-packages/tornado/__init__.py")
+    (tmp_path / "info").mkdir()
+    (tmp_path / "info" / "python3-tornado.list").write_text(f"/usr/lib/python3/dist-packages/tornado\n{init}\n")
+    (tmp_path / "status").write_text(
+        "Package: python3-other\nVersion: 1.0\n\n"
+        "Package: python3-tornado\nStatus: install ok installed\nVersion: 6.2.0-3+deb12u4\n"
+    )
+    monkeypatch.setattr(identity, "DPKG_DIR", tmp_path)
+    assert identity._dpkg_version("python3-tornado", init) == "6.2.0-3+deb12u4"
+    assert identity._dpkg_version("python3-tornado", Path("/elsewhere/tornado/__init__.py")) is None
