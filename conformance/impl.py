@@ -31,6 +31,7 @@ from typing import Any
 
 from ._version import version_tuple
 from .errors import ImplementationError
+from .identity import TORNADO_BUILDS, Identity, distribution_of, family_of, http_client_of, loop_kind, runtime
 
 #: The Tornado API parts a Tornado-like module may provide.
 PARTS = (
@@ -96,6 +97,9 @@ class Implementation(abc.ABC):
 
     name: str = "unknown"
     version: str = "unknown"
+    #: The expectations file the kit ships for this implementation (``deviations/<family>.toml``),
+    #: declared by an adapter; None: no shipped expectations (`shipped_family`).
+    expectations_family: str | None = None
     #: The API parts the harness itself needs to run the loop (``new_loop`` and friends).
     #: An adapter that runs the loop by other means (a Twisted reactor) needs none.
     loop_parts: tuple[str, ...] = ()
@@ -123,6 +127,20 @@ class Implementation(abc.ABC):
             return bool(detector(self))
         except Exception:
             return False
+
+    # -- identity -------------------------------------------------------------------
+    def identity(self) -> Identity:
+        """What the implementation is (`conformance.identity`): an adapter knows no
+        distribution unless it overrides this; its loop is its own."""
+        try:
+            client = http_client_of(self.part("httpclient"))
+        except Exception:
+            client = None  # identity is a report: an adapter's part lookup must not break the run
+        return Identity(runtime=runtime(), loop="adapter's own", http_client=client)
+
+    def shipped_family(self) -> str | None:
+        """The family whose shipped expectations apply (``tornado``, ``windhose``), or None."""
+        return self.expectations_family
 
     # -- the loop -------------------------------------------------------------------
     @abc.abstractmethod
@@ -170,6 +188,45 @@ class TornadoLike(Implementation):
         self._parts: dict[str, Any | None] = {}
         self._why_missing: dict[str, str] = {}
         self._errors: dict[str, str] = {}
+        self._identity: Identity | None = None
+
+    def identity(self) -> Identity:
+        """The distribution providing the module (not its version attribute), the runtime,
+        the loop `new_loop` creates and the configured HTTP client."""
+        if self._identity is None:
+            try:
+                found = distribution_of(self.module)
+            except Exception:
+                found = None
+            self._identity = Identity(
+                distribution=found[0] if found else None,
+                distribution_version=found[1] if found else None,
+                runtime=runtime(),
+                loop=self._loop_kind(),
+                http_client=http_client_of(self.part("httpclient")),
+            )
+        return self._identity
+
+    def _loop_kind(self) -> str:
+        ioloop = self.part("ioloop")
+        try:
+            configured = ioloop.IOLoop.configured_class() if ioloop is not None else None
+        except Exception:
+            configured = None
+        name = getattr(configured, "__name__", "")
+        if configured is not None and "AsyncIO" not in name:
+            return f"tornado IOLoop ({name})"  # Tornado 4.x: its own poll loop
+        return loop_kind()
+
+    def shipped_family(self) -> str | None:
+        """By distribution (`conformance.identity.FAMILIES`): the Tornado file only for the
+        ``tornado`` distribution; a module no known distribution provides gets none, and so
+        does a subclass (an adapter) that does not set `expectations_family`."""
+        if self.expectations_family is not None:
+            return self.expectations_family
+        if type(self) is not TornadoLike:
+            return None  # an adapter may change behaviour: it names its family itself, or gets none
+        return family_of(self.identity().distribution)
 
     def part(self, name: str) -> Any | None:
         if name not in self._parts:
@@ -213,11 +270,15 @@ class TornadoLike(Implementation):
             raise ImplementationError(self.missing_reason("ioloop"))
         return ioloop.IOLoop
 
+    def _new_asyncio_loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio loop Tornado >= 5 runs on (an adapter may choose another, e.g. uvloop's)."""
+        return asyncio.new_event_loop()
+
     def new_loop(self) -> Any:
         IOLoop = self._ioloop_class()
         # Tornado >= 5 lives on asyncio: make a fresh asyncio loop for this thread and
         # take the IOLoop that wraps it while it is running (the non-deprecated way).
-        aloop = asyncio.new_event_loop()
+        aloop = self._new_asyncio_loop()
         asyncio.set_event_loop(aloop)
 
         async def current() -> Any:
@@ -277,6 +338,9 @@ class TornadoLike(Implementation):
         """The Tornado release this module is (or vendors), for API translations; None if unknown."""
         if self.name.rsplit(".", 1)[-1] != "tornado":
             return None
+        distribution = self.identity().distribution
+        if distribution is not None and distribution not in TORNADO_BUILDS:
+            return None  # a fork numbering its own releases (windhose 2.0 follows Tornado 6.5)
         return version_tuple(self.version)
 
     def _compat_settings(self, settings: dict[str, Any]) -> dict[str, Any]:

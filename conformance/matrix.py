@@ -198,6 +198,14 @@ def load_results(path: str | Path) -> Column:
         raise MatrixInputError(f"{where}: 'impl' must be an object with 'name' and 'version', got {_kind(impl)}")
     name = _text(where, "impl.name", impl.get("name"))
     version = _text(where, "impl.version", impl.get("version"))
+    # What the implementation is (conformance/identity.py): windhose installs the `tornado`
+    # package as version 2.0.2 and Debian's build says 6.2; their columns name the distribution.
+    distribution, dist_version = impl.get("distribution"), impl.get("distribution_version")
+    if isinstance(distribution, str) and distribution != "tornado" and isinstance(dist_version, str):
+        name, version = distribution, dist_version
+    runtime = impl.get("runtime")
+    if isinstance(runtime, str) and runtime.startswith("PyPy"):
+        name = f"{name} on PyPy"  # the same release on another runtime is another column
     python = _text(where, "python", data["python"])
     match = re.match(r"(\d+)\.(\d+)", python)
     if match is None:

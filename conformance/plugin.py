@@ -297,6 +297,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     known = f"{path} ({len(run.expectations)} known deviations)" if path else "none"
     return [
         f"conformance: implementation {run.impl.name} {run.impl.version}",
+        f"conformance: identity {run.impl.identity().describe()}",
         f"conformance: oracles {oracles}; client backend {run.settings.backend}; timeout {run.settings.timeout:g}s",
         f"conformance: expectations {known}",
     ]

@@ -56,6 +56,8 @@ class Record:
 class Results:
     impl_name: str = "unknown"
     impl_version: str = "unknown"
+    #: what the implementation is (`conformance.identity.Identity`), added to the JSON ``impl`` object
+    impl_identity: dict[str, Any] = field(default_factory=dict)
     records: dict[str, Record] = field(default_factory=dict)
     unknown_expectations: list[str] = field(default_factory=list)
     #: the check ids collected (before -k/-m deselection), for --update-expectations
@@ -145,7 +147,11 @@ class Results:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "impl": {"name": self.impl_name, "version": self.impl_version},
+            "impl": {
+                "name": self.impl_name,
+                "version": self.impl_version,
+                **{k: v for k, v in self.impl_identity.items() if k != "describe"},
+            },
             "python": platform.python_version(),
             "summary": self.summary(),
             "tests": [asdict(r) for r in sorted(self.records.values(), key=lambda r: r.nodeid)],
@@ -157,6 +163,8 @@ class Results:
 
     def terminal_lines(self) -> list[str]:
         lines = [f"implementation: {self.impl_name} {self.impl_version}", ""]
+        if self.impl_identity.get("describe"):
+            lines.insert(1, f"identity: {self.impl_identity['describe']}")
         head = (
             f"{'area':<12}{'passed':>8}{'failed':>8}{'non-strict':>12}{'not provided':>14}"
             f"{'expected':>10}{'stale':>7}{'skipped':>9}"

@@ -103,10 +103,14 @@ def suites_dir() -> Path:
 
 
 def shipped_expectations(impl: Implementation) -> Path | None:
-    """The expectations file the kit ships for ``impl``'s family (``deviations/tornado.toml``), if any."""
+    """The expectations file the kit ships for ``impl``'s family (``deviations/tornado.toml``), if any.
+
+    The family comes from what the implementation is (`Implementation.shipped_family`: the
+    distribution providing the module), never from its name or version number alone."""
     from .expectations import shipped
 
-    return shipped(impl.name)
+    family = impl.shipped_family()
+    return shipped(family) if family else None
 
 
 def _no_expectations() -> ExpectationSet:
@@ -315,6 +319,12 @@ class Run:
         except expectations_mod.ExpectationsError as exc:
             raise pytest.UsageError(str(exc)) from None
         self._results = Results(impl.name, impl.version)
+        identity = impl.identity()
+        self._results.impl_identity = {
+            **identity.to_json(),
+            "expectations_family": impl.shipped_family(),
+            "describe": identity.describe(),
+        }
         self._impl = impl
         return self
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import threading
 import time
-import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +35,11 @@ from conformance.impl import ImplementationError, load
 from conformance.server import LoopThread, Server, ServerLog
 from conformance.wire import HTTPClient, WebSocketClient
 from conformance.wire.loadgen import LoadGenerator, LoadGeneratorError, Phase, fd_limit
+
+try:
+    import tracemalloc
+except ImportError:  # PyPy has no tracemalloc: memory per connection is then not measured
+    tracemalloc = None  # type: ignore[assignment]
 
 pytestmark = [pytest.mark.scale, requires("web", "httpserver")]
 
@@ -119,7 +123,7 @@ def site(impl: Implementation, members: Members) -> list[Any]:
 
 
 @contextmanager
-def python_heap() -> Iterator[Callable[[], int]]:
+def python_heap() -> Iterator[Callable[[], int | None]]:
     """Bytes allocated through Python's allocators since entering and still live, as a function.
 
     Memory per connection is measured with tracemalloc, not with the RSS of the process: a
@@ -128,7 +132,13 @@ def python_heap() -> Iterator[Callable[[], int]]:
     session's first phase, 1-3 KiB in later ones). tracemalloc counts every block the
     interpreter allocates (objects, buffers, raw allocations), whichever page it lands on;
     memory an extension allocates with its own malloc is not counted.
+
+    Where the runtime has no tracemalloc (PyPy), the function returns None: the figure is
+    reported as not measured, and the checks still judge what they judge.
     """
+    if tracemalloc is None:
+        yield lambda: None
+        return
     started = not tracemalloc.is_tracing()
     if started:
         tracemalloc.start(1)
@@ -153,6 +163,15 @@ class Run:
     name: str
     n: int
     figures: dict[str, float] = field(default_factory=dict)
+    #: figures that could not be measured on this runtime, with why
+    not_measured: dict[str, str] = field(default_factory=dict)
+
+
+def record_memory(run: Run, held: int | None, n: int) -> None:
+    if held is None:
+        run.not_measured["memory_per_connection"] = "not measured: this Python has no tracemalloc"
+    else:
+        run.figures["memory_per_connection"] = held / n / 1024
 
 
 # -- judging a phase ---------------------------------------------------------------------------
@@ -206,7 +225,7 @@ async def hold_keep_alive(server: Server, listening: Listening, members: Members
             if opened.stalled or opened.done < n:
                 what = "idle keep-alive connections (each after one answered GET /)"
                 raise await not_held(what, opened, n, listening, timeout)
-            run.figures["memory_per_connection"] = held() / n / 1024
+            record_memory(run, held(), n)
         try:
             await fresh_request(listening, timeout)
         except Timeout as exc:
@@ -254,7 +273,7 @@ async def hold_websockets(server: Server, listening: Listening, members: Members
                     f"{n} WebSocket handshakes were answered with 101, but open() had run for only "
                     f"{members.count()} handlers after {timeout:g}s. {RULE}."
                 )
-            run.figures["memory_per_connection"] = held() / n / 1024
+            record_memory(run, held(), n)
         try:
             fresh = await WebSocketClient(timeout).open(listening, "/ws")
         except Timeout as exc:
@@ -335,11 +354,15 @@ def report(run: Run, reference: Run | None, record_metric: Callable[..., None]) 
     }
     for name, value in run.figures.items():
         record_metric(name, value, units[name])
+    for name, why in run.not_measured.items():
+        record_metric(name, why)
     if reference is None:
         return
     record_metric("reference", reference.name)
     for name, value in reference.figures.items():
         record_metric(f"tornado_{name}", value, units[name])
+    for name, why in reference.not_measured.items():
+        record_metric(f"tornado_{name}", why)
     # No ratio for the broadcast time: one broadcast to N clients is a single sample, and for
     # Tornado against itself it varied by up to a factor of two between phases of one process.
     for name in ("memory_per_connection", "requests_per_second"):
