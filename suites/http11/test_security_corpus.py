@@ -566,7 +566,9 @@ async def test_content_length_with_a_no_break_space_is_refused(impl, server, htt
     answer, conn = await _exchange(server, http, srv, request, "POST")
     if not (answer is not None and answer.status == 400 and not trace.events):
         raise Violation(
-            "a request with 'Content-Length: 5\\xa0' was not refused with 400: the value is not 1*DIGIT, and a "
+            "a request with 'Content-Length: 5\\xa0' was "
+            + (f"answered {answer.status}" if answer else "met with a closed connection and no response")
+            + ", not refused with 400: the value is not 1*DIGIT, and a "
             f"recipient that reads it as 5 frames the body differently from one that refuses it ({NBSP_LENGTH}).",
             expected="400 Bad Request, the handler not run",
             observed=f"{answer.describe() if answer else 'connection closed without a response'} "
