@@ -52,10 +52,14 @@ class Authority:
         """A certificate (trustme ``LeafCert``) for ``names`` (DNS names or IP addresses)."""
         return self.ca.issue_cert(*names)
 
-    def server_context(self, *names: str) -> ssl.SSLContext:
-        """A server-side context presenting a certificate for ``names``."""
+    def server_context(self, *names: str, client_certificates: bool = False) -> ssl.SSLContext:
+        """A server-side context presenting a certificate for ``names``; with
+        ``client_certificates``, one that requires a client certificate this authority issued."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.issue(*names).configure_cert(context)
+        if client_certificates:
+            self.ca.configure_trust(context)
+            context.verify_mode = ssl.CERT_REQUIRED
         return context
 
     def cert_files(self, *names: str) -> tuple[str, str]:
@@ -68,12 +72,15 @@ class Authority:
         """The authority's certificate as a PEM file (what ``ca_certs`` names)."""
         return self._write(self.ca.cert_pem, "ca")
 
-    def client_context(self, *, check_hostname: bool = True) -> ssl.SSLContext:
+    def client_context(self, *, check_hostname: bool = True, certificate_for: str | None = None) -> ssl.SSLContext:
         """A client-side context that trusts this authority only (and checks the server's
-        name unless ``check_hostname`` is false; the certificate is verified either way)."""
+        name unless ``check_hostname`` is false; the certificate is verified either way);
+        ``certificate_for`` gives it a client certificate for that name."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one yet
         self.ca.configure_trust(context)
         context.check_hostname = check_hostname
+        if certificate_for is not None:
+            self.issue(certificate_for).configure_cert(context)
         return context
 
 
@@ -81,4 +88,12 @@ def names_in(certificate: dict[str, Any] | None) -> list[str]:
     """The subjectAltName values of a peer certificate as ``ssl.SSLSocket.getpeercert()`` gives it."""
     if not certificate:
         return []
-    return [value for _kind, value in certificate.get("subjectAltName", ())]
+    return [str(value) for _kind, value in certificate.get("subjectAltName", ())]
+
+
+def peer_names(stream: Any) -> list[str]:
+    """The names in the certificate the peer presented on a TLS stream the kit opened
+    (`conformance.wire.HTTPConnection.stream`); [] when it presented none or is not TLS."""
+    from anyio.streams.tls import TLSAttribute
+
+    return names_in(stream.extra(TLSAttribute.peer_certificate, None))
