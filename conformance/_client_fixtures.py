@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    import ssl
+
     from .impl import Implementation
     from .server import Server
     from .wire.h11_server import ClientRequest, Origin, Responder, ScriptedHTTPServer
@@ -86,9 +88,9 @@ class ClientBench:
         """Every request the client sent, in the order the kit's servers received them."""
         return self.kit.requests
 
-    async def listen(self, responder: Responder) -> Origin:
-        """One more scripted server (its own port: its own origin)."""
-        return await self.kit.listen(responder)
+    async def listen(self, responder: Responder, *, ssl_context: ssl.SSLContext | None = None) -> Origin:
+        """One more scripted server (its own port: its own origin); HTTPS with ``ssl_context``."""
+        return await self.kit.listen(responder, ssl_context=ssl_context)
 
     def transcripts(self) -> str:
         return self.kit.transcripts()

@@ -10,10 +10,15 @@ Rules:
 3. Every connection `connect` opens inside a `client_scope` is closed when the scope
    ends, however it ends (a check that timed out included): the kit leaves no socket
    behind, even when a check never reached its own ``aclose``.
+4. TLS (``ssl_context=``) is anyio's: the handshake is part of `connect` and has its
+   deadline; a handshake that fails is `TLSHandshakeFailed`, a violation the check may
+   catch when a refusal is what it expects. The end of the TCP stream ends a TLS stream
+   too (no close_notify needed: servers rarely send one).
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -21,8 +26,9 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
+from anyio.streams.tls import TLSStream
 
-from ..errors import Timeout
+from ..errors import ProtocolViolation, Timeout
 from ._transcript import Transcript
 
 T = TypeVar("T")
@@ -31,13 +37,13 @@ T = TypeVar("T")
 SERVER = ("the implementation", "a conforming server answers at once")
 
 #: The streams `connect` opened in the current `client_scope` (None outside one).
-_OPENED: ContextVar[list[anyio.abc.SocketStream] | None] = ContextVar("conformance_opened_streams", default=None)
+_OPENED: ContextVar[list[anyio.abc.ByteStream] | None] = ContextVar("conformance_opened_streams", default=None)
 
 
 @asynccontextmanager
 async def client_scope() -> AsyncIterator[None]:
     """Close, when the block ends, every stream `connect` opened inside it (and its tasks)."""
-    opened: list[anyio.abc.SocketStream] = []
+    opened: list[anyio.abc.ByteStream] = []
     token = _OPENED.set(opened)
     try:
         yield
@@ -67,16 +73,58 @@ async def with_deadline(
     raise Timeout(f"{who} did not {what} within {timeout:g}s (--conformance-timeout); {norm}.", transcript=transcript)
 
 
-async def connect(host: str, port: int, timeout: float, transcript: Transcript) -> anyio.abc.SocketStream:
+class TLSHandshakeFailed(ProtocolViolation):
+    """The TLS handshake on a new connection failed (``error`` is what the TLS layer said)."""
+
+    def __init__(self, what: str, error: BaseException, transcript: Transcript) -> None:
+        self.error = error
+        super().__init__(what, transcript=transcript)
+
+
+#: What a failed handshake raises, by backend and by how far it got.
+_HANDSHAKE_ERRORS = (ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream, ConnectionError)
+
+
+async def connect(
+    host: str,
+    port: int,
+    timeout: float,
+    transcript: Transcript,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    server_hostname: str | None = None,
+) -> anyio.abc.ByteStream:
+    """A TCP connection to ``host:port``; with ``ssl_context``, a TLS connection on it whose
+    SNI name and checked identity are ``server_hostname`` (default: ``host``)."""
+
     async def go() -> Any:
         return await anyio.connect_tcp(host, port)
 
-    stream: anyio.abc.SocketStream = await with_deadline(
+    stream: anyio.abc.ByteStream = await with_deadline(
         timeout, f"accept a TCP connection on {host}:{port}", transcript, go
     )
     opened = _OPENED.get()
     if opened is not None:
         opened.append(stream)
+    if ssl_context is not None:
+        name = server_hostname or host
+
+        async def handshake() -> Any:
+            return await TLSStream.wrap(stream, hostname=name, ssl_context=ssl_context, standard_compatible=False)
+
+        try:
+            stream = await with_deadline(timeout, "finish the TLS handshake", transcript, handshake)
+        except _HANDSHAKE_ERRORS as exc:
+            await anyio.aclose_forcefully(stream)
+            transcript.note(f"TLS handshake failed: {type(exc).__name__}: {exc}")
+            raise TLSHandshakeFailed(
+                f"the TLS handshake with {host}:{port} (server name {name!r}) failed: {type(exc).__name__}: {exc}",
+                exc,
+                transcript,
+            ) from None
+        transcript.note(f"TLS handshake done (server name {name!r})")
+        if opened is not None:
+            opened.append(stream)
     return stream
 
 

@@ -13,7 +13,11 @@ Rules:
    serialised by h11 (so the kit cannot get them wrong), malformed ones are raw bytes.
    After a response the connection stays open for the next request unless the response
    or the request closes it (as h11 says), or the responder asks otherwise.
-4. Deadlines: sending, and reading the rest of a request once it has started, have the
+4. With ``listen(..., ssl_context=)`` a server speaks HTTPS: each connection starts with
+   the TLS handshake (its deadline is the request's). A handshake the client abandons
+   (it refused the kit's certificate) is no violation: the connection records it in
+   ``tls_error`` and ends, and the check judges the client by what it did.
+5. Deadlines: sending, and reading the rest of a request once it has started, have the
    deadline ``timeout``. The exchange as a whole has it too: a client that has not
    finished by then fails the check with a *timeout* verdict, after the kit has closed
    every connection (so a client waiting on the kit sees the end) and waited once more
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import http
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +37,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 import h11
+from anyio.streams.tls import TLSStream
 
 from ..errors import LoopUnresponsive, ProtocolViolation, Timeout
 from ._fields import FieldLookup
@@ -80,7 +86,7 @@ CLIENT = ("the implementation's HTTP client", "a conforming client does it at on
 class ServerConnection:
     """One connection from the implementation's client, served by the kit."""
 
-    def __init__(self, stream: anyio.abc.SocketStream, origin: int, index: int, timeout: float) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, origin: int, index: int, timeout: float) -> None:
         self.stream = stream
         self.origin = origin
         self.index = index
@@ -92,6 +98,27 @@ class ServerConnection:
         self._buffer = b""  # bytes received after the last complete request
         self._h11: h11.Connection | None = None  # the h11 connection of the current request
         self._close_after = False
+        self.tls_error: str | None = None  #: why the TLS handshake failed (an HTTPS server only)
+
+    async def start_tls(self, ssl_context: ssl.SSLContext) -> bool:
+        """The server side of the TLS handshake; False (and `tls_error`) when it failed."""
+
+        async def handshake() -> Any:
+            return await TLSStream.wrap(
+                self.stream, server_side=True, ssl_context=ssl_context, standard_compatible=False
+            )
+
+        try:
+            self.stream = await with_deadline(
+                self.timeout, "finish the TLS handshake", self.transcript, handshake, actor=CLIENT
+            )
+        except (ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream, ConnectionError) as exc:
+            self.tls_error = f"{type(exc).__name__}: {exc}"
+            self.transcript.note(f"TLS handshake failed: {self.tls_error}")
+            await self.close()
+            return False
+        self.transcript.note("TLS handshake done")
+        return True
 
     # -- reading requests ---------------------------------------------------------------
     async def _receive(self) -> bytes:
@@ -265,13 +292,16 @@ class Origin:
     host: str
     port: int
     connections: list[ServerConnection] = field(default_factory=list)
+    ssl_context: ssl.SSLContext | None = None  #: an HTTPS server's (see rule 4)
 
     @property
     def authority(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def url(self, path: str = "/") -> str:
-        return f"http://{self.authority}{path}"
+    def url(self, path: str = "/", *, host: str | None = None) -> str:
+        """The URL of ``path`` here (``host`` replaces the address, e.g. a name that resolves to it)."""
+        scheme = "http" if self.ssl_context is None else "https"
+        return f"{scheme}://{host or self.host}:{self.port}{path}"
 
     @property
     def requests(self) -> list[ClientRequest]:
@@ -301,13 +331,16 @@ class ScriptedHTTPServer:
         self._closed = False
         self._deadline_passed = False
 
-    async def listen(self, responder: Responder) -> Origin:
-        """Start one more server on 127.0.0.1 (a free port) answering with ``responder``."""
+    async def listen(self, responder: Responder, *, ssl_context: ssl.SSLContext | None = None) -> Origin:
+        """Start one more server on 127.0.0.1 (a free port) answering with ``responder``;
+        HTTPS with ``ssl_context`` (a server-side context: rule 4)."""
         multi = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
         listener = multi.listeners[0]  # one address (127.0.0.1): one socket listener
         assert isinstance(listener, anyio.abc.SocketListener)
         address: Any = listener.extra(anyio.abc.SocketAttribute.local_address)
-        origin = Origin(listener, len(self.origins), responder, str(address[0]), int(address[1]))
+        origin = Origin(
+            listener, len(self.origins), responder, str(address[0]), int(address[1]), ssl_context=ssl_context
+        )
         self.origins.append(origin)
         return origin
 
@@ -336,6 +369,8 @@ class ScriptedHTTPServer:
 
     async def _serve(self, origin: Origin, conn: ServerConnection) -> None:
         try:
+            if origin.ssl_context is not None and not await conn.start_tls(origin.ssl_context):
+                return
             while not conn.closed:
                 request = await conn.read_request()
                 if request is None:
@@ -348,7 +383,7 @@ class ScriptedHTTPServer:
         except Exception as exc:
             if not self._deadline_passed:  # after it, the kit itself closed the connection
                 self.errors.append(exc)
-            # Rule 4: a client waiting for the kit must see the connection end now.
+            # Rule 5: a client waiting for the kit must see the connection end now.
             await conn.close()
 
     async def run(self, impl_side: Callable[[], Any], what: str) -> Any:

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +53,7 @@ class Response(FieldLookup):
 class HTTPConnection:
     """One TCP connection to the implementation, spoken to by an h11-judged client."""
 
-    def __init__(self, stream: anyio.abc.SocketStream, host: str, port: int, timeout: float, transcript: Transcript):
+    def __init__(self, stream: anyio.abc.ByteStream, host: str, port: int, timeout: float, transcript: Transcript):
         self.stream = stream
         self.host = host
         self.port = port
@@ -63,9 +64,20 @@ class HTTPConnection:
         self.responses_received = 0
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float) -> HTTPConnection:
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        timeout: float,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> HTTPConnection:
+        """Connect (over TLS with ``ssl_context``; a failed handshake raises `TLSHandshakeFailed`)."""
         transcript = Transcript()
-        stream = await connect(host, port, timeout, transcript)
+        stream = await connect(
+            host, port, timeout, transcript, ssl_context=ssl_context, server_hostname=server_hostname
+        )
         return cls(stream, host, port, timeout, transcript)
 
     async def __aenter__(self) -> HTTPConnection:
@@ -223,9 +235,14 @@ class HTTPClient:
         self.timeout = timeout
         self.connections: list[HTTPConnection] = []
 
-    async def connect(self, target: Any) -> HTTPConnection:
-        """Open a connection to ``target`` (anything with ``host`` and ``port``)."""
-        conn = await HTTPConnection.open(target.host, target.port, self.timeout)
+    async def connect(
+        self, target: Any, *, ssl_context: ssl.SSLContext | None = None, server_hostname: str | None = None
+    ) -> HTTPConnection:
+        """Open a connection to ``target`` (anything with ``host`` and ``port``); HTTPS with
+        ``ssl_context`` (see `HTTPConnection.open`)."""
+        conn = await HTTPConnection.open(
+            target.host, target.port, self.timeout, ssl_context=ssl_context, server_hostname=server_hostname
+        )
         self.connections.append(conn)
         return conn
 

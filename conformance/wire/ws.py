@@ -16,6 +16,7 @@ kit's server (`ws_server`).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,9 +79,14 @@ class WebSocketConnection(WebSocketPeer):
         subprotocols: Sequence[str] = (),
         extensions: Sequence[Extension] = (),
         headers: Sequence[tuple[str, str]] = (),
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
     ) -> WebSocketConnection:
+        """Connect and send the opening handshake (over TLS, wss, with ``ssl_context``)."""
         transcript = Transcript()
-        stream = await connect(host, port, timeout, transcript)
+        stream = await connect(
+            host, port, timeout, transcript, ssl_context=ssl_context, server_hostname=server_hostname
+        )
         conn = cls(stream, timeout, transcript)
         await conn._handshake(f"{host}:{port}", path, subprotocols, extensions, headers)
         return conn
