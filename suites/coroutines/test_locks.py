@@ -465,7 +465,7 @@ def test_condition_wait_resolves_true_when_notified_and_false_on_timeout(impl, i
 @_needs()
 @pytest.mark.parametrize("form", ["timedelta-zero", "number-zero"])
 @pytest.mark.parametrize("primitive", ["lock", "semaphore", "event", "condition"])
-def test_zero_timeout_gives_up_at_once(impl, ioloop, primitive, form):
+def test_lock_zero_timeout_gives_up_at_once(impl, ioloop, primitive, form):
     """Lock.acquire, Semaphore.acquire, Event.wait, Condition.wait: ".. versionchanged:: 6.6
     A ``timeout`` argument of zero will either return or raise immediately. Previously, zero
     was treated equivalent to ``None`` (wait forever)." Each primitive is in a state where

@@ -337,7 +337,7 @@ def test_operation_that_cannot_complete_raises_timeout_error(impl, ioloop, opera
 @_needs()
 @pytest.mark.parametrize("form", ["timedelta-zero", "number-zero"])
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_zero_timeout_gives_up_at_once(impl, ioloop, operation, form):
+def test_queue_zero_timeout_gives_up_at_once(impl, ioloop, operation, form):
     """Queue.get, Queue.put, Queue.join: ".. versionchanged:: 6.6 A ``timeout`` argument of
     zero will either return or raise immediately. Previously, zero was treated equivalent
     to ``None`` (wait forever)." Zero is given as ``timedelta(0)`` and as the number 0."""
