@@ -247,7 +247,7 @@ def test_semaphore_initial_value(impl, ioloop, case):
             await _turns(impl, 3)
             blocked = not waiter.done()
             semaphore.release()
-            return f"blocked: {blocked}; after release: {_describe(await _outcome(impl, waiter))[:8]}"
+            return f"blocked: {blocked}; after release: {(await _outcome(impl, waiter))[0]}"
         cls = locks.Semaphore if case == "negative-semaphore" else locks.BoundedSemaphore
         try:
             cls(-1)
