@@ -39,6 +39,7 @@ QUERY_ARGUMENTS = "Tornado 6.5.9 release notes (URL argument limit)"
 STATIC_SYMLINK = "Tornado 6.5.9 release notes (StaticFileHandler symlinks out of the root)"
 NBSP_LENGTH = "Tornado 6.4.1 release notes (GHSA-753j-mpmx-qq6g, strict Content-Length)"
 REDIRECT_HANDLER = "Tornado 6.6.1 release notes (further RedirectHandler open redirects)"
+TINY_CHUNKS = "Tornado 6.6.0 release notes (a body of many tiny chunks no longer blocks the event loop)"
 
 
 def _bytes_of(response) -> bytes:
@@ -612,3 +613,83 @@ async def test_redirect_handler_substitutions_never_reach_another_host(impl, ser
             transcript=conn.transcript,
         )
     _assert_no_unhandled_exception(server, f"GET {path}", REDIRECT_HANDLER)
+
+
+# -- 6.6.0: a body of tiny chunks reads without blocking the loop ------------------------------
+
+#: 1-byte chunks: 6 octets each on the wire, 60 KB in all, sent in one write so that the
+#: whole body has arrived before the implementation reads it (one loopback segment).
+TINY_CHUNK_COUNT = 10_000
+#: Loop turns the reading must leave to other callbacks: Tornado 6.6 gives 41 here (it
+#: yields every 256 chunks); a reader that never yields gives 2 (the turns around
+#: prepare(), before the first chunk is read), as Tornado 4.5 to 6.5 do.
+MIN_TURNS = 10
+
+
+class _Turns:
+    def __init__(self) -> None:
+        self.count = 0
+        self.before_post: int | None = None
+        self.received = 0
+
+
+def _tiny_chunks_app(impl, turns: _Turns):
+    web = impl.part("web")
+    ioloop = impl.part("ioloop")
+
+    @web.stream_request_body
+    class Sink(web.RequestHandler):
+        def prepare(self):
+            loop = ioloop.IOLoop.current()
+
+            def turn():
+                # One loop turn: counted, and the next one asked for, until post() runs.
+                turns.count += 1
+                if turns.before_post is None and turns.count < 100_000:
+                    loop.add_callback(turn)
+
+            loop.add_callback(turn)
+
+        def data_received(self, chunk):
+            turns.received += len(chunk)
+
+        def post(self):
+            turns.before_post = turns.count
+            self.write(str(turns.received))
+
+    return [("/sink", Sink)]
+
+
+@check(f"{TINY_CHUNKS}; RFC 9112 §7.1", Level.TORNADO)
+async def test_a_body_of_tiny_chunks_leaves_the_loop_to_other_callbacks(impl, server, http):
+    """Tornado 6.6.0 release notes: reading a request body "now yields to the event loop
+    periodically, so a peer that sends a body faster than it can be processed (especially
+    with many tiny chunks in chunked encoding) can no longer block the event loop for the
+    duration of the body". A handler that streams the body (``@stream_request_body``)
+    starts, in ``prepare()``, a callback that re-schedules itself on every loop turn; the
+    client sends 10,000 one-byte chunks at once. Before ``post()`` runs, the loop must have
+    turned at least a few times: a reader that parses every chunk already received without
+    returning to the loop holds every other connection for the whole body (the 1-byte-chunk
+    denial of service fixed in 6.6.0; its cost grows linearly, so no ratio shows it)."""
+    turns = _Turns()
+    srv = server.serve(_tiny_chunks_app(impl, turns))
+    body = b"1\r\nx\r\n" * TINY_CHUNK_COUNT + b"0\r\n\r\n"
+    request = raw_request("POST", "/sink", "Transfer-Encoding: chunked", b"") + body
+    answer, _ = await _exchange(server, http, srv, request, "POST")
+    if answer is None or answer.status != 200 or answer.body != str(TINY_CHUNK_COUNT).encode():
+        raise Violation(
+            f"a chunked POST of {TINY_CHUNK_COUNT} one-byte chunks was not answered with its length: the chunked "
+            "coding is decoded (RFC 9112 §7.1).",
+            expected=f"200 with body b'{TINY_CHUNK_COUNT}'",
+            observed=answer.describe() if answer else "connection closed without a response",
+        )
+    seen = turns.before_post or 0
+    if seen < MIN_TURNS:
+        raise Violation(
+            f"while reading a chunked body of {TINY_CHUNK_COUNT} one-byte chunks that had all arrived, the "
+            f"implementation's event loop turned {seen} time(s) before post() ran: it parsed the chunks without "
+            "returning to the loop, so one client sending tiny chunks holds every other connection for the "
+            f"duration of the body ({TINY_CHUNKS}).",
+            expected=f"at least {MIN_TURNS} loop turns before post() (Tornado 6.6 gives 41)",
+            observed=f"{seen} loop turn(s)",
+        )
