@@ -37,9 +37,17 @@ def test_every_cookies_check_runs_without_a_clock_keyword(kit, tornado_expectati
         f"{t['id']}: {t['outcome']} {t['message'][:300]}" for t in tests if t["outcome"] not in ("passed", "xfailed")
     ]
     assert not wrong, "every cookies check must run (and pass, or fail as Tornado is recorded to):\n" + "\n".join(wrong)
-    # Tornado's two recorded cookie deviations are observed through the documented API too.
-    assert {t["id"] for t in tests if t["outcome"] == "xfailed"} == {
+    # Tornado's two recorded cookie deviations are observed through the documented API too
+    # (with those the installed release has and 6.6 fixed, e.g. set_cookie's max_age on 6.5).
+    import tornado
+
+    from conformance.expectations import load
+
+    deviations = load(tornado_expectations).for_version(tornado.version)
+    xfailed = {t["id"] for t in tests if t["outcome"] == "xfailed"}
+    assert {
         "cookies.signed_value_is_rejected[v1-value-under-key-rotation]",
         "cookies.every_single_byte_substitution_of_a_reference_value_is_rejected[v2-key-version]",
-    }
+    } <= xfailed
+    assert all(deviations.match(cid) is not None for cid in xfailed), xfailed
     assert run.returncode == 0, run.output[-3000:]

@@ -187,13 +187,11 @@ def test_junit_testcases_carry_reference_level_and_verdict_as_properties(pyteste
 
 def test_diff_catches_a_behaviour_changed_on_purpose(tmp_path: Path, kit, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Tornado as BASE, Tornado with one cookie defect as NEW: the console script exits 1 naming both checks."""
-    repo = Path(__file__).resolve().parent.parent
-    monkeypatch.setenv("PYTHONPATH", str(repo))
     select = ["-m", "cookies", "-k", "attribute"]
     base = kit("--impl=tornado", *select)
     assert base.returncode == 0, base.output
     (tmp_path / "results.json").rename(tmp_path / "base.json")
-    new = kit("--impl=fixtures.broken.cookies_samesite_dropped", *select)
+    new = kit("--impl=conformance.fixtures.broken.cookies_samesite_dropped", *select)
     assert new.returncode == 1, new.output
     script = Path(sys.executable).with_name("tornado-conformance-matrix")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "conformance.matrix"]
