@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import weakref
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -212,8 +213,57 @@ def pytest_configure(config: pytest.Config) -> None:
         asked and source is pytest.Config.ArgsSource.INVOCATION_DIR
     ):
         config.args = [str(suites_dir())]
+        _SKIPPED_AREAS[config] = _unselected_areas(config)
     if asked or _targets_suites(config):
         _activate(config)
+
+
+def _marker_names(markexpr: str) -> list[str]:
+    """Every marker name in a ``-m`` expression (evaluating it would stop at ``and``/``or``)."""
+    import re
+
+    names = re.findall(r"[^\s()]+", re.sub(r"\([^()]*\)", " ", markexpr))
+    return [name for name in names if name not in ("and", "or", "not")]
+
+
+#: Per run: the shipped suites' area folders that ``-m`` cannot select (not collected).
+_SKIPPED_AREAS: weakref.WeakKeyDictionary[pytest.Config, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _unselected_areas(config: pytest.Config) -> frozenset[str]:
+    """The areas of the shipped suites that the ``-m`` expression cannot select.
+
+    Each area is one folder whose checks carry that area's marker and no other area's
+    (tests/test_meta.py holds the suites to it). So when every name in the expression is
+    an area, a folder whose area alone makes the expression false holds nothing it selects
+    and is not collected: ``-m cookies`` imports the cookie checks only. Any other name in
+    the expression (a marker of the project) keeps every folder; pytest's own selection
+    decides as always.
+    """
+    markexpr = config.option.markexpr
+    if not markexpr:
+        return frozenset()
+    from _pytest.mark.expression import Expression
+
+    try:
+        expression = Expression.compile(markexpr)
+    except Exception:  # pytest reports a malformed expression itself
+        return frozenset()
+    names = _marker_names(markexpr)
+    if not names or any(name not in AREAS for name in names):
+        return frozenset()
+
+    def selects(area: str) -> bool:
+        return expression.evaluate(lambda name, /, **kwargs: name == area and not kwargs)
+
+    return frozenset(area for area in AREAS if not selects(area))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    skipped = _SKIPPED_AREAS.get(config)
+    if skipped and collection_path.name in skipped and collection_path.parent == suites_dir():
+        return True
+    return None
 
 
 def _asked(config: pytest.Config) -> bool:
@@ -424,16 +474,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from _pytest.mark.expression import Expression
 
-    names: list[str] = []
-
-    def record(name: str, /, **kwargs: Any) -> bool:
-        names.append(name)
-        return False
-
     try:
-        Expression.compile(config.option.markexpr).evaluate(record)
+        Expression.compile(config.option.markexpr)
     except Exception:  # pytest reports a malformed expression itself
         return
+    names = _marker_names(config.option.markexpr)
     known = set(AREAS) | {line.split(":", 1)[0].split("(", 1)[0].strip() for line in config.getini("markers")}
     unknown = [name for name in names if name not in known]
     if unknown:

@@ -116,3 +116,37 @@ def test_check_failures_get_short_tracebacks_unless_tb_is_given(checks: pytest.P
     # The long form prints the check's source; the short form only the raising line.
     assert "def test_long_failure(impl):" in long
     assert "def test_long_failure(impl):" not in short
+
+
+def _collected(*args: str) -> list[str]:
+    """The node ids the kit collects from the shipped suites, run as a user runs it."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--collect-only", "--impl=tornado", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=scratch,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [line for line in proc.stdout.splitlines() if "::" in line]
+
+
+def test_area_selection_collects_only_those_areas_and_selects_the_same_checks() -> None:
+    """``-m`` made of area names leaves the other areas' folders uncollected (start-up of an
+    area run), and selects exactly the checks that a whole collection filtered by that
+    area would: each area is one folder whose checks carry that area's marker only."""
+    from conformance._meta import AREAS, OPT_IN_AREAS
+
+    everything = _collected("-m", " or ".join(AREAS))
+    for area in AREAS:
+        ids = [i for i in everything if i.startswith(area + "/")]
+        assert ids or area in OPT_IN_AREAS, f"no check in {area}/"
+    narrowed = _collected("-m", "cookies or (websocket and not http11)")
+    assert narrowed == [i for i in everything if i.startswith(("cookies/", "websocket/"))]
+    # an expression naming anything but areas leaves collection whole; pytest selects
+    assert _collected("-m", "cookies or conformance") == _collected()
