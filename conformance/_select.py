@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ._meta import LEVEL_ORDER, describe
+from ._meta import AREAS, LEVEL_ORDER, describe
 from .expectations import _compile
 
 
@@ -89,3 +89,40 @@ def _narrow(
                 hint = f"; did you mean {close[0]}?" if close else ""
             raise pytest.UsageError(f"{option}={value}: selects no collected check{hint}")
     return [item for item in items if any(matches(item, value) for value in values)]
+
+
+def marker_names(markexpr: str) -> list[str]:
+    """Every marker name in a ``-m`` expression (evaluating it would stop at ``and``/``or``)."""
+    import re
+
+    names = re.findall(r"[^\s()]+", re.sub(r"\([^()]*\)", " ", markexpr))
+    return [name for name in names if name not in ("and", "or", "not")]
+
+
+def unselected_areas(config: pytest.Config) -> frozenset[str]:
+    """The areas of the shipped suites that the ``-m`` expression cannot select.
+
+    Each area is one folder whose checks carry that area's marker and no other area's
+    (tests/test_meta.py holds the suites to it). So when every name in the expression is
+    an area, a folder whose area alone makes the expression false holds nothing it selects
+    and is not collected: ``-m cookies`` imports the cookie checks only. Any other name in
+    the expression (a marker of the project) keeps every folder; pytest's own selection
+    decides as always.
+    """
+    markexpr = config.option.markexpr
+    if not markexpr:
+        return frozenset()
+    from _pytest.mark.expression import Expression
+
+    try:
+        expression = Expression.compile(markexpr)
+    except Exception:  # pytest reports a malformed expression itself
+        return frozenset()
+    names = marker_names(markexpr)
+    if not names or any(name not in AREAS for name in names):
+        return frozenset()
+
+    def selects(area: str) -> bool:
+        return expression.evaluate(lambda name, /, **kwargs: name == area and not kwargs)
+
+    return frozenset(area for area in AREAS if not selects(area))

@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-import weakref
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,8 @@ if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python < 3.11 
 import pytest
 
 from ._meta import AREAS, OPT_IN_AREAS, area_of, describe, validate_item
+from ._options import OPTIONS
+from ._select import marker_names, unselected_areas
 from .run import (
     BACKENDS,
     CHECK_OPTIONS,
@@ -43,9 +44,6 @@ from .run import (
     DEFAULT_TIMEOUT,
     SERVER,
     Run,
-    positive_float,
-    positive_int,
-    positive_runs,
     require,
     suites_dir,
 )
@@ -56,102 +54,8 @@ from .run import (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "tornado-conformance")
-    group.addoption(
-        "--impl",
-        dest="conformance_impl",
-        default=None,
-        metavar="MODULE",
-        help=f"module of the implementation under test (default: {DEFAULT_IMPL}); "
-        "with no test paths, runs the kit's suites against it",
-    )
-    group.addoption(
-        "--client-backend",
-        dest="conformance_client_backend",
-        default=None,
-        choices=BACKENDS,
-        help="anyio backend of the kit's oracle clients (default: trio)",
-    )
-    group.addoption(
-        "--conformance-timeout",
-        dest="conformance_timeout",
-        default=None,
-        type=positive_float,
-        metavar="SECONDS",
-        help=f"deadline of every network operation (default: {DEFAULT_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--conformance-json",
-        dest="conformance_json",
-        default=None,
-        metavar="PATH",
-        help="write the results as JSON to PATH",
-    )
-    group.addoption(
-        "--strict-verdicts",
-        dest="conformance_strict_verdicts",
-        action="store_true",
-        default=None,
-        help="count non-strict verdicts (e.g. a TCP drop where a close code was due) as failures",
-    )
-    group.addoption(
-        "--expectations",
-        dest="conformance_expectations",
-        action="append",
-        default=None,
-        metavar="FILE",
-        help="TOML file of the implementation's known deviations (strict expected failures); "
-        "may be given more than once, the entries of every file apply",
-    )
-    group.addoption(
-        "--scale-connections",
-        dest="conformance_scale_connections",
-        default=None,
-        type=positive_int,
-        metavar="N",
-        help=f"connections each check of the opt-in scale suite (-m scale) holds (default: {DEFAULT_SCALE_CONNECTIONS}, "
-        "or fewer where the open-file limit allows no more)",
-    )
-    group.addoption(
-        "--check",
-        dest="conformance_check",
-        action="append",
-        default=None,
-        metavar="ID",
-        help="run only the check with this stable id, as the summary prints it (repeatable; "
-        "a bare name covers every case, * is a wildcard): --check 'http11.invalid_content_length_is_rejected[*]'",
-    )
-    group.addoption(
-        "--level",
-        dest="conformance_level",
-        action="append",
-        default=None,
-        metavar="LEVEL",
-        help="run only checks of this level: MUST, SHOULD or TORNADO (repeatable, or comma-separated)",
-    )
-    group.addoption(
-        "--reference",
-        dest="conformance_reference",
-        action="append",
-        default=None,
-        metavar="PREFIX",
-        help="run only checks citing a reference that starts with PREFIX, e.g. 'RFC 9112 §6' (repeatable)",
-    )
-    group.addoption(
-        "--advisory",
-        dest="conformance_advisory",
-        action="append",
-        default=None,
-        metavar="ID",
-        help="run only checks of this security advisory, e.g. CVE-2023-28370 or GHSA-753j-mpmx-qq6g (repeatable)",
-    )
-    group.addoption(
-        "--conformance-suites",
-        dest="conformance_suites",
-        action="store_true",
-        default=False,
-        help="run the kit's shipped suites when no test path is given, even without --impl "
-        "(what the tornado-conformance command passes)",
-    )
+    for _short, canonical, keywords in OPTIONS:
+        group.addoption(canonical, **keywords)
     parser.addini("conformance_impl", f"module of the implementation under test (default: {DEFAULT_IMPL})")
     parser.addini("conformance_client_backend", "anyio backend of the oracle clients: trio or asyncio")
     parser.addini("conformance_timeout", f"deadline of every network operation, seconds (default: {DEFAULT_TIMEOUT:g})")
@@ -160,23 +64,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("conformance_strict_verdicts", "count non-strict verdicts as failures", type="bool", default=False)
     parser.addini("conformance_scale_connections", "connections each scale check holds (default: 10000)")
-    # Expectations that maintain themselves, and flake detection (issue 17; conformance/update.py).
-    group.addoption(
-        "--update-expectations",
-        dest="conformance_update_expectations",
-        default=None,
-        metavar="FILE",
-        help="after the run, write or refresh FILE: new failures added (for review), "
-        "entries that passed or name no check removed; the run exits as it would have",
-    )
-    group.addoption(
-        "--verify",
-        dest="conformance_verify",
-        default=None,
-        type=positive_runs,
-        metavar="N",
-        help="run each selected check N times and report (and fail on) any whose outcome changed",
-    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> Any:
+    """Once the project's own conftest files have added their options, add the short names
+    of the kit's options that the project left free (see ``OPTIONS``)."""
+    result = yield
+    taken = {name for option in _all_options(parser) for name in option.names()}
+    group = parser.getgroup("conformance")
+    for short, canonical, keywords in OPTIONS:
+        if short is not None and short not in taken:
+            group.addoption(short, **{**keywords, "help": f"short for {canonical}"})
+    return result
+
+
+def _all_options(parser: pytest.Parser) -> list[Any]:
+    """Every option added so far, in any group (pytest keeps no public list of them)."""
+    options = list(parser._anonymous.options)
+    for group in parser._groups:
+        options.extend(group.options)
+    return options
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -213,54 +121,13 @@ def pytest_configure(config: pytest.Config) -> None:
         asked and source is pytest.Config.ArgsSource.INVOCATION_DIR
     ):
         config.args = [str(suites_dir())]
-        _SKIPPED_AREAS[config] = _unselected_areas(config)
+        Run.of(config).skipped_areas = unselected_areas(config)
     if asked or _targets_suites(config):
         _activate(config)
 
 
-def _marker_names(markexpr: str) -> list[str]:
-    """Every marker name in a ``-m`` expression (evaluating it would stop at ``and``/``or``)."""
-    import re
-
-    names = re.findall(r"[^\s()]+", re.sub(r"\([^()]*\)", " ", markexpr))
-    return [name for name in names if name not in ("and", "or", "not")]
-
-
-#: Per run: the shipped suites' area folders that ``-m`` cannot select (not collected).
-_SKIPPED_AREAS: weakref.WeakKeyDictionary[pytest.Config, frozenset[str]] = weakref.WeakKeyDictionary()
-
-
-def _unselected_areas(config: pytest.Config) -> frozenset[str]:
-    """The areas of the shipped suites that the ``-m`` expression cannot select.
-
-    Each area is one folder whose checks carry that area's marker and no other area's
-    (tests/test_meta.py holds the suites to it). So when every name in the expression is
-    an area, a folder whose area alone makes the expression false holds nothing it selects
-    and is not collected: ``-m cookies`` imports the cookie checks only. Any other name in
-    the expression (a marker of the project) keeps every folder; pytest's own selection
-    decides as always.
-    """
-    markexpr = config.option.markexpr
-    if not markexpr:
-        return frozenset()
-    from _pytest.mark.expression import Expression
-
-    try:
-        expression = Expression.compile(markexpr)
-    except Exception:  # pytest reports a malformed expression itself
-        return frozenset()
-    names = _marker_names(markexpr)
-    if not names or any(name not in AREAS for name in names):
-        return frozenset()
-
-    def selects(area: str) -> bool:
-        return expression.evaluate(lambda name, /, **kwargs: name == area and not kwargs)
-
-    return frozenset(area for area in AREAS if not selects(area))
-
-
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    skipped = _SKIPPED_AREAS.get(config)
+    skipped = Run.of(config).skipped_areas
     if skipped and collection_path.name in skipped and collection_path.parent == suites_dir():
         return True
     return None
@@ -478,7 +345,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         Expression.compile(config.option.markexpr)
     except Exception:  # pytest reports a malformed expression itself
         return
-    names = _marker_names(config.option.markexpr)
+    names = marker_names(config.option.markexpr)
     known = set(AREAS) | {line.split(":", 1)[0].split("(", 1)[0].strip() for line in config.getini("markers")}
     unknown = [name for name in names if name not in known]
     if unknown:

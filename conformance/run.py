@@ -162,22 +162,12 @@ class Settings:
         backend = setting(config, "conformance_client_backend") or "trio"
         if backend not in BACKENDS:
             raise pytest.UsageError(
-                f"conformance_client_backend = {backend!r} is not a backend; use one of: {', '.join(BACKENDS)}"
+                f"{_given(config, 'conformance_client_backend', backend)} is not a backend; use one of: {', '.join(BACKENDS)}"
             )
-        timeout = setting(config, "conformance_timeout")
+        timeout = _typed(config, "conformance_timeout", positive_float)
         if timeout is None:
             timeout = DEFAULT_TIMEOUT
-        elif not isinstance(timeout, float):
-            try:
-                timeout = positive_float(str(timeout))
-            except argparse.ArgumentTypeError as exc:
-                raise pytest.UsageError(f"conformance_timeout = {timeout!r}: {exc}") from None
-        scale = setting(config, "conformance_scale_connections")
-        if scale is not None and not isinstance(scale, int):
-            try:
-                scale = positive_int(str(scale))
-            except argparse.ArgumentTypeError as exc:
-                raise pytest.UsageError(f"conformance_scale_connections = {scale!r}: {exc}") from None
+        scale = _typed(config, "conformance_scale_connections", positive_int)
         impl_name = config.getoption("conformance_impl")
         if impl_name is not None and not impl_name.strip():
             raise pytest.UsageError(
@@ -197,8 +187,27 @@ class Settings:
             expectations=_expectations_files(config),
             json_path=json_path,
             update_expectations=config.getoption("conformance_update_expectations", None),
-            verify=config.getoption("conformance_verify", None) or 1,
+            verify=_typed(config, "conformance_verify", positive_runs) or 1,
         )
+
+
+def _given(config: pytest.Config, dest: str, value: Any) -> str:
+    """How the user gave ``value``: ``--option=value`` or ``ini_key = 'value'``."""
+    if config.getoption(dest, None) is not None:
+        return f"{CHECK_OPTIONS.get(dest, '--' + dest.replace('_', '-'))}={value}"
+    return f"{dest} = {value!r}"
+
+
+def _typed(config: pytest.Config, dest: str, convert: Callable[[str], Any]) -> Any:
+    """The option's value converted (``None`` when not given); a bad one is a one-line usage
+    error naming the option or ini key it came from."""
+    value = setting(config, dest) if dest != "conformance_verify" else config.getoption(dest, None)
+    if value is None:
+        return None
+    try:
+        return convert(str(value))
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"{_given(config, dest, value)}: {exc}") from None
 
 
 def _expectations_files(config: pytest.Config) -> list[tuple[str, str]]:
@@ -265,6 +274,8 @@ class Run:
         self._portal: Any = None
         #: set once the liveness probe got no answer: later checks that serve fail at once
         self.unresponsive: Unresponsive | None = None
+        #: the shipped suites' area folders the -m expression cannot select (not collected)
+        self.skipped_areas: frozenset[str] = frozenset()
 
     # -- building -----------------------------------------------------------------------
     @classmethod

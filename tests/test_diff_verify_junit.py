@@ -155,7 +155,7 @@ def test_verify_of_stable_checks_keeps_the_runs_exit_status(pytester: pytest.Pyt
 def test_verify_needs_a_positive_count(pytester: pytest.Pytester) -> None:
     result, _ = _run(pytester, "--verify=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--verify: expected a positive number of runs, got '0'"])
+    result.stderr.fnmatch_lines(["ERROR: --verify=0: expected a positive number of runs, got '0'"])
 
 
 def test_junit_testcases_carry_reference_level_and_verdict_as_properties(pytester: pytest.Pytester) -> None:

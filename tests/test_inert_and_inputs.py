@@ -17,8 +17,22 @@ markers =
     scale: the project's slow tests
     cookies: the project's cookie jar tests
 """
-PROJECT_CONFTEST = """
+PROJECT_OPTIONS = """
 import pytest
+
+def pytest_addoption(parser):
+    # options named like the kit's short ones, the project's own
+    parser.addoption("--check", action="store_true", help="the project's own flag")
+    parser.addoption("--level", default="low", help="the project's own level")
+    parser.addoption("--verify", default="no", help="the project's own verify")
+
+@pytest.fixture
+def options(pytestconfig):
+    return pytestconfig.getoption("check"), pytestconfig.getoption("level"), pytestconfig.getoption("verify")
+"""
+PROJECT_CONFTEST = (
+    PROJECT_OPTIONS
+    + """
 
 @pytest.fixture
 def server():
@@ -36,6 +50,7 @@ def impl():
 def ioloop():
     return "the project's loop"
 """
+)
 PROJECT_TESTS = """
 import sys
 import pytest
@@ -55,6 +70,9 @@ def test_scale():
 @pytest.mark.cookies
 def test_cookies():
     assert "tornado" not in sys.modules
+
+def test_options(options):
+    assert options in ((False, "low", "no"), (True, "high", "yes"))
 """
 
 
@@ -75,12 +93,28 @@ def test_project_with_the_kits_marker_and_fixture_names_runs_unchanged(pytester:
     _project(pytester)
     with_kit = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
     without_kit = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA", "-p", "no:conformance")
-    with_kit.assert_outcomes(passed=4)
-    without_kit.assert_outcomes(passed=4)
+    with_kit.assert_outcomes(passed=5)
+    without_kit.assert_outcomes(passed=5)
     assert "tornado-conformance summary" not in with_kit.stdout.str()
     # Its own -m selections mean what they meant without the kit (scale is not held back).
-    for expression, count in (("scale", 1), ("websocket or cookies", 2), ("not http11", 3)):
+    for expression, count in (("scale", 1), ("websocket or cookies", 2), ("not http11", 4)):
         pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", expression).assert_outcomes(passed=count)
+
+
+def test_project_options_named_like_the_kits_short_ones_stay_the_projects(pytester: pytest.Pytester) -> None:
+    """The project's ``--check``, ``--level`` and ``--verify`` are its own; the kit's options
+    keep their ``--conformance-*`` names, which still run the kit in that project."""
+    pytester.makeconftest(PROJECT_OPTIONS)
+    pytester.makepyfile(test_project="def test_options(options):\n    assert options == (True, 'high', 'yes')\n")
+    own = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--check", "--level=high", "--verify=yes")
+    assert own.ret == 0, own.stdout.str() + own.stderr.str()
+    own.assert_outcomes(passed=1)
+    kit = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-q", "--conformance-impl=tornado", "--conformance-check", "cookies.xsrf*", "--check"
+    )
+    assert kit.ret == 0, kit.stdout.str() + kit.stderr.str()
+    assert "tornado-conformance summary" in kit.stdout.str()
+    assert "test_project.py" not in kit.stdout.str()
 
 
 def test_kit_fixture_name_is_not_injected_into_a_project(pytester: pytest.Pytester) -> None:

@@ -93,21 +93,26 @@ def test_half_written_adapter_is_refused_when_loaded_naming_the_missing_methods(
 @pytest.mark.parametrize(
     ("option", "pattern"),
     [
-        ("--client-backend=curio", "*argument --client-backend: invalid choice: 'curio'*"),
+        ("--client-backend=curio", "ERROR: --client-backend=curio is not a backend; use one of: trio, asyncio"),
         (
             "--conformance-timeout=-1",
-            "*argument --conformance-timeout: expected a positive number of seconds, got '-1'",
+            "ERROR: --conformance-timeout=-1: expected a positive number of seconds, got '-1'",
         ),
         (
             "--conformance-timeout=soon",
-            "*argument --conformance-timeout: expected a number of seconds such as 3 or 0.5, got 'soon'",
+            "ERROR: --conformance-timeout=soon: expected a number of seconds such as 3 or 0.5, got 'soon'",
         ),
+        ("--verify=abc", "ERROR: --verify=abc: expected a whole number of runs such as 3, got 'abc'"),
+        ("--scale-connections=-5", "ERROR: --scale-connections=-5: *"),
     ],
-    ids=["unknown-backend", "negative-timeout", "non-numeric-timeout"],
+    ids=["unknown-backend", "negative-timeout", "non-numeric-timeout", "non-numeric-verify", "negative-connections"],
 )
 def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester, option: str, pattern: str) -> None:
+    """A bad value is one line naming the option, not argparse's usage page."""
     result = pytester.runpytest(option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.stderr.lines if line.strip()]
+    assert len(lines) == 1, lines
     result.stderr.fnmatch_lines([pattern])
 
 
