@@ -37,6 +37,7 @@ import base64
 import glob
 import hashlib
 import html
+import itertools
 import json
 import re
 import sys
@@ -143,6 +144,27 @@ class Column:
     @property
     def label(self) -> str:
         return f"{self.name} {self.version} / Python {self.python}"
+
+    @property
+    def family(self) -> str:
+        """The group of columns it heads under (`FAMILIES`)."""
+        if self.name == "tornado":
+            return FAMILIES[0]
+        if self.name.startswith("tornado"):  # tornado+curl, tornado+uvloop, tornado on PyPy
+            return FAMILIES[1]
+        if ":" in self.name:  # a distribution's package: debian:python3-tornado
+            return FAMILIES[2]
+        return FAMILIES[3]
+
+
+#: The column groups of the page, in their order: a page of sixteen runs reads as four
+#: groups of a few columns each.
+FAMILIES = (
+    "Tornado releases",
+    "Tornado on another client, loop or runtime",
+    "distro builds",
+    "forks, ports, others",
+)
 
 
 def verdict_of(test: dict[str, Any]) -> tuple[str, str]:
@@ -375,8 +397,8 @@ ALL_AREAS = "all areas"
 def build(columns: Sequence[Column]) -> Matrix:
     """Merge the columns: order them, group the checks, count the verdicts.
 
-    Columns are ordered by implementation name, then newest version, then newest
-    Python, whatever the order of the inputs. A check's area, reference and level are
+    Columns are grouped by family (`FAMILIES`), then ordered by implementation name, then
+    newest version, then newest Python, whatever the order of the inputs. A check's area, reference and level are
     taken from the first column that has it.
 
     Raises:
@@ -386,6 +408,7 @@ def build(columns: Sequence[Column]) -> Matrix:
     ordered = sorted(columns, key=lambda c: _natural(c.python), reverse=True)
     ordered = sorted(ordered, key=lambda c: _natural(c.version), reverse=True)
     ordered = sorted(ordered, key=lambda c: _natural(c.name))
+    ordered = sorted(ordered, key=lambda c: FAMILIES.index(c.family))
     seen: dict[str, str] = {}
     for column in ordered:
         if column.label in seen:
@@ -438,25 +461,30 @@ p { margin: .3rem 0; max-width: 60rem; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid var(--line); padding: .2rem .4rem; vertical-align: top; }
 thead th { background: #eef0f3; font-weight: 600; text-align: left; }
-.col { min-width: 7.5rem; max-width: 13rem; overflow-wrap: anywhere; }
-.summary td { text-align: center; white-space: nowrap; }
-.summary tbody th { text-align: left; max-width: 22rem; }
+.col { min-width: 4rem; max-width: 6.5rem; font-size: .75rem; line-height: 1.25; padding: .2rem .25rem; }
+tr.family th { text-align: center; font-size: .75rem; background: #e3e7ec; overflow-wrap: anywhere; }
+col.fs { border-left: 3px solid #7a8089; }
+.summary td { text-align: center; font-size: .8rem; }
+.summary tbody th { text-align: left; min-width: 12rem; max-width: 18rem; }
 .summary .pct { font-size: 1.15rem; font-weight: 700; }
 .summary tr.total th, .summary tr.total td { border-top: 2px solid #7a8089; }
 .matrix { margin-top: .5rem; }
-.matrix thead th { position: sticky; top: 0; z-index: 1; }
+.matrix thead { position: sticky; top: 0; z-index: 2; }
 .matrix tr.area th { background: #dfe6ee; font-size: 1.05rem; text-align: left; padding: .4rem; }
 .matrix tr.ref th, .matrix tr.ref td { background: #f5f6f8; }
-.matrix tr.ref th { text-align: left; }
+.matrix tr.ref th { text-align: left; overflow-wrap: anywhere; }
 .matrix tr.ref td { text-align: center; color: var(--muted); font-size: .85rem; }
-.matrix th.check { font-weight: normal; text-align: left; min-width: 20rem; max-width: 34rem; overflow-wrap: anywhere; }
-.matrix td.level { font-size: .8rem; color: var(--muted); }
+.matrix th.check { font-weight: normal; text-align: left; min-width: 13rem; max-width: 24rem; overflow-wrap: anywhere;
+  position: sticky; left: 0; background: #fff; z-index: 1; }
+.matrix th.check code { font-size: .78rem; }
+.matrix td.level { font-size: .7rem; color: var(--muted); padding: .2rem .25rem; }
 code.opt { white-space: nowrap; font-size: .8rem; }
 code { font: .85rem/1.3 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-td.v { white-space: nowrap; font-weight: 600; }
+td.v { font-size: .72rem; line-height: 1.2; text-align: center; padding: .2rem .2rem; }
 td.v details { white-space: normal; font-weight: normal; }
-td.v summary { cursor: pointer; font-weight: 600; white-space: nowrap; }
-td.v pre { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 40rem; min-width: 18rem; margin: .3rem 0;
+td.v summary { cursor: pointer; list-style: none; }
+td.v summary::-webkit-details-marker { display: none; }
+td.v pre { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 40rem; min-width: 18rem; margin: .3rem 0; text-align: left;
   font: .8rem/1.3 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; color: #16191d; }
 .pass { background: #d5f0d8; color: #0d5218; }
 .non-strict { background: #eef4c8; color: #4a5200; }
@@ -569,7 +597,9 @@ def render(matrix: Matrix, *, title: str = "Tornado conformance matrix", note: s
 
     add('<h2 id="summary">Conformance per area</h2>')
     add('<table class="summary">')
-    add("<thead><tr><th>area</th>" + "".join(f'<th class="col">{_column_head(c)}</th>' for c in matrix.columns))
+    add(_colgroup(matrix.columns, 1))
+    add("<thead>" + _family_row(matrix.columns, 1))
+    add("<tr><th>area</th>" + "".join(f'<th class="col">{_column_head(c)}</th>' for c in matrix.columns))
     add("</tr></thead><tbody>")
     for area, scores in matrix.scores.items():
         cls = ' class="total"' if area == ALL_AREAS else ""
@@ -603,8 +633,11 @@ def render(matrix: Matrix, *, title: str = "Tornado conformance matrix", note: s
     add('<output id="shown"></output>')
     add("</form>")
     add('<table class="matrix" id="matrix">')
+    add(_colgroup(matrix.columns, 2))
     add(
-        "<thead><tr><th>check</th><th>level</th>"
+        "<thead>"
+        + _family_row(matrix.columns, 2)
+        + "<tr><th>check</th><th>level</th>"
         + "".join(f'<th class="col">{_column_head(c)}</th>' for c in matrix.columns)
         + "</tr></thead>"
     )
@@ -658,10 +691,30 @@ def _label(verdict: str) -> str:
     return _LABELS.get(verdict, verdict)
 
 
+def _family_row(columns: Sequence[Column], lead: int) -> str:
+    """The header row naming each family over its columns (after ``lead`` other cells)."""
+    cells = [f'<th colspan="{lead}"></th>']
+    for family, members in itertools.groupby(columns, key=lambda c: c.family):
+        count = len(list(members))
+        cells.append(f'<th class="family" colspan="{count}">{_escape(family)}</th>')
+    return '<tr class="family">' + "".join(cells) + "</tr>"
+
+
+def _colgroup(columns: Sequence[Column], lead: int) -> str:
+    """One ``col`` per column, the first of each family marked (a rule between families)."""
+    cols = ["<col>"] * lead
+    previous = None
+    for column in columns:
+        cols.append('<col class="fs">' if column.family != previous else "<col>")
+        previous = column.family
+    return "<colgroup>" + "".join(cols) + "</colgroup>"
+
+
 def _column_head(column: Column) -> str:
     # Long module names (conformance.fixtures.broken.x) may break after a dot or underscore.
-    name = re.sub(r"([._])", r"\1<wbr>", _escape(column.name))
-    return f"{name}<br>{_escape(column.version)}<br><small>Python {_escape(column.python)}</small>"
+    name = re.sub(r"([._:+-])", r"\1<wbr>", _escape(column.name))
+    version = re.sub(r"([.+-])", r"\1<wbr>", _escape(column.version))
+    return f'{name}<br>{version}<br><small title="Python {_escape(column.python)}">py{_escape(column.python)}</small>'
 
 
 def _score_cell(score: Score) -> str:

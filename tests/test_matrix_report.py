@@ -197,20 +197,30 @@ def test_each_outcome_of_a_results_file_has_its_cell_verdict(test: dict[str, Any
     assert verdict_of(test) == expected
 
 
-def test_columns_are_ordered_by_name_then_newest_version_then_newest_python() -> None:
+def test_columns_are_grouped_by_family_then_ordered_by_name_newest_version_newest_python() -> None:
     runs = [
         _column_of(results("tornado", "6.5.10", "3.10.13", [])),
         _column_of(results("cyclone", "1.3", "3.11.7", [])),
+        _column_of(results("tornado+curl", "6.6.1", "3.11.7", [])),
+        _column_of(results("debian:python3-tornado", "6.2.0-3+deb12u4", "3.11.2", [])),
         _column_of(results("tornado", "6.10", "3.9.1", [])),
+        _column_of(results("salt.ext.tornado", "6.5.5", "3.10.13", [])),
         _column_of(results("tornado", "6.5.10", "3.12.0", [])),
     ]
-    labels = [c.label for c in build(runs).columns]
-    assert labels == [
-        "cyclone 1.3 / Python 3.11",
+    columns = build(runs).columns
+    assert [c.label for c in columns] == [
         "tornado 6.10 / Python 3.9",
         "tornado 6.5.10 / Python 3.12",
         "tornado 6.5.10 / Python 3.10",
+        "tornado+curl 6.6.1 / Python 3.11",
+        "debian:python3-tornado 6.2.0-3+deb12u4 / Python 3.11",
+        "cyclone 1.3 / Python 3.11",
+        "salt.ext.tornado 6.5.5 / Python 3.10",
     ]
+    assert [c.family for c in columns] == [matrix.FAMILIES[i] for i in (0, 0, 0, 1, 2, 3, 3)]
+    page = render(build(runs))
+    assert page.count('<col class="fs">') == 2 * 4  # a rule before each family, in both tables
+    assert '<th class="family" colspan="3">Tornado releases</th>' in page
 
 
 def test_checks_are_grouped_by_area_in_the_kits_order_then_by_reference() -> None:
@@ -839,6 +849,37 @@ def test_the_filters_narrow_the_rows(browser: DevTools, page_file: Path) -> None
     assert page.evaluate(
         "Array.from(document.querySelectorAll('tr.area')).filter(r => !r.hidden).map(r => r.dataset.area)"
     ) == ["http11"]
+    assert page.problems() == []
+
+
+def test_sixteen_columns_fit_a_1400_pixel_window_and_the_heads_stay_in_view(browser: DevTools, tmp_path: Path) -> None:
+    """The matrix of every shipped env (16 runs, four families) reads without scrolling
+    sideways in a 1400-pixel window, and the column heads stay on screen as the rows scroll."""
+    names = [("tornado", f"6.{minor}.1") for minor in range(9)]
+    names += [("tornado+curl", "6.6.1"), ("tornado+uvloop", "6.6.1"), ("tornado on PyPy", "6.5.10")]
+    names += [("debian:python3-tornado", "6.2.0-3+deb12u4"), ("cyclone", "1.3"), ("salt.ext.tornado", "6.5.5")]
+    names += [("windhose", "2.0.2")]
+    tests = [dict(test) for test in ALPHA["tests"]] * 1
+    tests += [
+        record(f"http11.filler_check_with_a_long_name_number_{i}[case-{i}]", "xfailed", reference="RFC 9112 §6.3")
+        for i in range(60)
+    ]
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    inputs = [
+        write(folder / f"r{k}.json", results(name, version, "3.11.7", tests)) for k, (name, version) in enumerate(names)
+    ]
+    out = tmp_path / "wide.html"
+    assert matrix.main([*map(str, inputs), "-o", str(out)]) == 0
+    page = browser.open(out.as_uri())
+    assert page.evaluate("document.querySelectorAll('#matrix thead tr:nth-child(2) th.col').length") == 16
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1400, f"the page is {width} pixels wide in a 1400-pixel window"
+    families = page.evaluate("Array.from(document.querySelectorAll('#matrix th.family')).map(t => t.textContent)")
+    assert families == list(matrix.FAMILIES)
+    page.evaluate("window.scrollTo(0, document.getElementById('matrix').offsetTop + 1500)")
+    top = page.evaluate("document.querySelector('#matrix thead').getBoundingClientRect().top")
+    assert abs(top) < 1, f"the column heads scrolled away (their top is at {top})"
     assert page.problems() == []
 
 
