@@ -152,6 +152,17 @@ OPTIONS: list[tuple[str | None, str, dict[str, Any]]] = [
         ),
     ),
     (
+        "--history",
+        "--conformance-history",
+        dict(
+            dest="conformance_history",
+            action="store_true",
+            default=None,
+            help="end the run with Tornado's fixes since 4.5, release by release: which ones the "
+            "implementation carries and which it lacks (conformance/history.py)",
+        ),
+    ),
+    (
         "--verify",
         "--conformance-verify",
         dict(

@@ -669,6 +669,7 @@ def render(matrix: Matrix, *, title: str = "Tornado conformance matrix", note: s
                 )
         add("</tbody>")
     add("</table>")
+    add_fixes(add, matrix.columns)
     add(
         '<p class="muted">Made by <code>tornado-conformance-matrix</code> from the results files of '
         "<code>--conformance-json</code>; the bytes exchanged, durations and metrics stay in those files.</p>"
@@ -677,6 +678,47 @@ def render(matrix: Matrix, *, title: str = "Tornado conformance matrix", note: s
     add("</body>")
     add("</html>")
     return "\n".join(out) + "\n"
+
+
+#: a cell verdict as the outcome a results file records, for conformance.history
+_AS_OUTCOME = {PASS: "passed", STALE: "xpassed", NON_STRICT: "non-strict", FAIL: "failed", EXPECTED: "xfailed"}
+
+
+def add_fixes(add: Any, columns: Sequence[Column]) -> None:
+    """The section answering "which of Tornado's fixes does this build carry?", a row per
+    fix recorded in Tornado's shipped expectations, grouped by the release that made it."""
+    from .history import CARRIES, LACKS, by_release, shipped_fixes
+
+    fixes = shipped_fixes()
+    outcomes = [{cid: _AS_OUTCOME.get(e.verdict, "skipped") for cid, e in c.entries.items()} for c in columns]
+    tables = [by_release(fixes, o) for o in outcomes]
+    if not fixes or not any(t[r][CARRIES] or t[r][LACKS] for t in tables for r in t):
+        return
+    e = _escape
+    add('<h2 id="fixes">Tornado\'s fixes, release by release</h2>')
+    add(
+        '<p class="muted">Each row is a fix Tornado made (an entry of <code>conformance/deviations/tornado.toml</code> '
+        "with the release that fixed it): a build <em>carries</em> it when the checks it names pass there (or meet "
+        "the rule's intent, non-strict), and <em>lacks</em> it when one fails. A fork or a distribution's patched "
+        "build reads as a release plus the fixes it carries from later ones.</p>"
+    )
+    add('<table class="matrix fixes">')
+    add(_colgroup(columns, 1))
+    add("<thead>" + _family_row(columns, 1))
+    add("<tr><th>fix (check)</th>" + "".join(f'<th class="col">{_column_head(c)}</th>' for c in columns))
+    add("</tr></thead>")
+    for release in tables[0]:
+        add(f'<tbody><tr class="area"><th colspan="{len(columns) + 1}">fixed in {e(release)}</th></tr>')
+        for fix in [f for f in fixes if f.release == release]:
+            cells = []
+            for table in tables:
+                state = next(s for s, members in table[release].items() if fix in members)
+                cls = {CARRIES: PASS, LACKS: FAIL}.get(state, NOT_RUN)
+                cells.append(f'<td class="v {cls}">{e(state)}</td>')
+            advisory = f" <small>{e(fix.advisory)}</small>" if fix.advisory else ""
+            add(f'<tr><th class="check"><code>{e(fix.name)}</code>{advisory}</th>' + "".join(cells) + "</tr>")
+        add("</tbody>")
+    add("</table>")
 
 
 def _escape(text: str) -> str:

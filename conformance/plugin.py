@@ -495,6 +495,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("tornado-conformance summary")
     for line in run.results.terminal_lines():
         terminalreporter.write_line(line)
+    if run.settings.history:
+        from .history import summary_lines
+
+        terminalreporter.section("Tornado's fixes: carried and lacked")
+        outcomes = {record.id: str(record.outcome) for record in run.results.records.values()}
+        for line in summary_lines(outcomes):
+            terminalreporter.write_line(line)
     if run.results.nothing_judged():
         terminalreporter.write_line(
             f"ERROR: --impl={run.settings.impl_name or run.impl.name}: nothing was judged; the implementation "

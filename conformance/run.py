@@ -49,6 +49,7 @@ CHECK_OPTIONS = {
     "conformance_scale_connections": "--scale-connections",
     "conformance_update_expectations": "--update-expectations",
     "conformance_verify": "--verify",
+    "conformance_history": "--history",
 }
 
 
@@ -156,6 +157,7 @@ class Settings:
     impl_from_ini: bool = False
     update_expectations: str | None = None  #: --update-expectations=FILE
     verify: int = 1  #: --verify=N
+    history: bool = False  #: --history
 
     @classmethod
     def read(cls, config: pytest.Config) -> Settings:
@@ -188,6 +190,7 @@ class Settings:
             json_path=json_path,
             update_expectations=config.getoption("conformance_update_expectations", None),
             verify=_typed(config, "conformance_verify", positive_runs) or 1,
+            history=bool(config.getoption("conformance_history", None)),
         )
 
 
