@@ -75,3 +75,28 @@ def tornado_expectations() -> str:
 def tornado_run(tmp_path_factory: pytest.TempPathFactory) -> KitRun:
     """One full run of every suite against Tornado, shared by the tests that read it."""
     return run_kit(tmp_path_factory.mktemp("tornado-run"), "--impl=tornado")
+
+
+#: CI runs every test of the kit on its primary Python and a sample on the others
+#: (tox.ini: CONFORMANCE_TESTS=sample). A test marked ``primary_python`` proves something
+#: that does not depend on the interpreter (a page generated from data, pytest's own
+#: option and marker handling, xdist's equivalence with a serial run) and is long: on the
+#: other Pythons it is skipped, saying why.
+SAMPLE_ONLY = os.environ.get("CONFORMANCE_TESTS", "all") == "sample"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "primary_python: runs on CI's primary Python only (skipped with CONFORMANCE_TESTS=sample)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not SAMPLE_ONLY:
+        return
+    skip = pytest.mark.skip(
+        reason="interpreter-independent and long: run on CI's primary Python (CONFORMANCE_TESTS=sample)"
+    )
+    for item in items:
+        if item.get_closest_marker("primary_python"):
+            item.add_marker(skip)

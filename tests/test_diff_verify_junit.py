@@ -185,6 +185,7 @@ def test_junit_testcases_carry_reference_level_and_verdict_as_properties(pyteste
     }
 
 
+@pytest.mark.primary_python
 def test_diff_catches_a_behaviour_changed_on_purpose(tmp_path: Path, kit, tornado_expectations) -> None:  # type: ignore[no-untyped-def]
     """Tornado as BASE, Tornado with one cookie defect as NEW: the console script exits 1 naming both checks."""
     # Both against the installed Tornado's own deviations, as the broken one is Tornado plus a defect.

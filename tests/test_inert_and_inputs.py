@@ -89,6 +89,7 @@ def _project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_project=PROJECT_TESTS)
 
 
+@pytest.mark.primary_python
 def test_project_with_the_kits_marker_and_fixture_names_runs_unchanged(pytester: pytest.Pytester) -> None:
     _project(pytester)
     with_kit = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
@@ -101,6 +102,7 @@ def test_project_with_the_kits_marker_and_fixture_names_runs_unchanged(pytester:
         pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", expression).assert_outcomes(passed=count)
 
 
+@pytest.mark.primary_python
 def test_project_options_named_like_the_kits_short_ones_stay_the_projects(pytester: pytest.Pytester) -> None:
     """The project's ``--check``, ``--level`` and ``--verify`` are its own; the kit's options
     keep their ``--conformance-*`` names, which still run the kit in that project."""

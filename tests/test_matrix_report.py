@@ -541,6 +541,7 @@ def test_the_command_runs_in_a_fresh_interpreter(inputs: list[Path], tmp_path: P
     assert out.read_bytes() == render(build([load_results(p) for p in inputs])).encode()
 
 
+@pytest.mark.primary_python
 def test_a_real_results_file_of_the_kit_renders(kit: Any, tmp_path: Path) -> None:
     run = kit("--impl=tornado", "-m", "coroutines")
     assert run.results is not None, run.output

@@ -136,6 +136,7 @@ def _collected(*args: str) -> list[str]:
     return [line for line in proc.stdout.splitlines() if "::" in line]
 
 
+@pytest.mark.primary_python
 def test_area_selection_collects_only_those_areas_and_selects_the_same_checks() -> None:
     """``-m`` made of area names leaves the other areas' folders uncollected (start-up of an
     area run), and selects exactly the checks that a whole collection filtered by that

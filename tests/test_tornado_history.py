@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.primary_python
+
 try:
     import tomllib
 except ImportError:  # Python < 3.11

@@ -11,7 +11,7 @@ import pytest
 
 from conformance import expectations
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.primary_python]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,6 +6,8 @@ import pytest
 
 from conformance.outcomes import Outcome
 
+pytestmark = pytest.mark.primary_python
+
 pytest.importorskip("xdist")
 
 
