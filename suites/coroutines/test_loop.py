@@ -30,6 +30,7 @@ from conformance import Level, Violation, check, not_provided, requires
 pytestmark = [pytest.mark.coroutines, requires("ioloop", "concurrent", "gen")]
 
 _GIVE_UP = 0.25  # a marker timer this far ahead ends a wait for what never comes
+_SLEW = 0.001  # what a slewed wall clock may take back (IOLoop.time is time.time in Tornado)
 
 
 class _Planned(Exception):
@@ -692,7 +693,9 @@ def test_time_never_goes_back_and_timers_run_at_or_after_their_deadline(impl, io
     ``when`` "must be a number using the same reference point as `IOLoop.time`", and
     add_timeout's number deadline is "on the same scale as `IOLoop.time`". Read in a
     coroutine, a callback and timers, the time never goes back, and inside a timer due at
-    ``when`` it is at least ``when``."""
+    ``when`` it is at least ``when``. Tornado's clock is ``time.time`` ("this method is
+    equivalent to `time.time`"), which the system may slew, so both are judged with a
+    tolerance of 1 ms; a timer run early, or a clock other than call_at's, misses by more."""
     Future = impl.part("concurrent").Future
     IOLoop = impl.part("ioloop").IOLoop
 
@@ -704,7 +707,7 @@ def test_time_never_goes_back_and_timers_run_at_or_after_their_deadline(impl, io
 
         def at(name, when):
             read(name)
-            at_deadline[name] = loop.time() >= when
+            at_deadline[name] = loop.time() >= when - _SLEW
 
         read("coroutine")
         loop.add_callback(read, "add_callback")
@@ -721,7 +724,7 @@ def test_time_never_goes_back_and_timers_run_at_or_after_their_deadline(impl, io
     backwards = [
         f"{before[0]} {before[1]!r} then {after[0]} {after[1]!r}"
         for before, after in zip(readings, readings[1:])
-        if after[1] < before[1]
+        if after[1] < before[1] - _SLEW
     ]
     late = sorted(name for name, reached in at_deadline.items() if not reached)
     missing = sorted({"call_at(+5ms)", "add_timeout(+10ms)"} - set(at_deadline))
@@ -729,7 +732,7 @@ def test_time_never_goes_back_and_timers_run_at_or_after_their_deadline(impl, io
         raise Violation(
             "IOLoop.time() went back between readings, or read less than a timer's deadline inside that timer "
             "(the timer ran before its time on the clock IOLoop.time() reads), or a timer never ran.",
-            expected="non-decreasing readings; time() >= when inside each timer",
+            expected="non-decreasing readings; time() >= when inside each timer (within 1 ms)",
             observed="; ".join(
                 [f"went back: {item}" for item in backwards]
                 + [f"{name}: time() < its deadline" for name in late]
