@@ -58,6 +58,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -226,12 +227,33 @@ class ExpectationSet:
 
 def _lines_of(text: str, key: str) -> list[int]:
     """Lines where ``key`` is defined: ``"key" = ...``, ``[checks."key"]`` or ``[[checks."key"]]``."""
+    found = _key_lines(text).get(key)
+    if found is not None:
+        return found
     quoted = r"[\"']" + re.escape(key) + r"[\"']"
     pattern = re.compile(
         r"^[ \t]*(?:\[\[?\s*checks\s*\.\s*" + quoted + r"\s*\]\]?|" + quoted + r"\s*=)",
         re.M,
     )
     return [text.count("\n", 0, m.start()) + 1 for m in pattern.finditer(text)]
+
+
+#: a line defining a key, as _lines_of matches it: the key is group 1 or group 2
+_KEY_LINE = re.compile(
+    r"^[ \t]*(?:\[\[?\s*checks\s*\.\s*[\"']([^\"'\n]*)[\"']\s*\]\]?|[\"']([^\"'\n]*)[\"']\s*=)", re.M
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _key_lines(text: str) -> dict[str, list[int]]:
+    """Every key of a file and the lines defining it, in one pass (a file has a hundred keys)."""
+    index: dict[str, list[int]] = {}
+    line, position = 1, 0
+    for match in _KEY_LINE.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        index.setdefault(match.group(1) if match.group(1) is not None else match.group(2), []).append(line)
+    return index
 
 
 def _member_lines(text: str, key_line: int, count: int) -> list[int] | None:

@@ -121,6 +121,9 @@ def _python_distribution(site: Path, top: str, init: Path) -> tuple[str, str] | 
         name = dist.metadata["Name"] if dist.metadata else None
         if not name:
             continue
+        record = dist.read_text("RECORD")
+        if record and f"{top}/" not in record:
+            continue  # parsing the file lists of every distribution installed costs a start-up
         try:
             files = dist.files
         except Exception:
