@@ -15,6 +15,7 @@ References: Tornado docs, ``tornado.httpclient`` (``HTTPRequest``, ``HTTPRespons
 from __future__ import annotations
 
 import base64
+import datetime
 import gzip
 import socket
 import sys
@@ -226,9 +227,22 @@ async def test_client_zero_timeout_means_no_timeout(h11_server, option):
     seconds, default 20 seconds (0 means no timeout)"; "``request_timeout`` -- Timeout for
     entire request in seconds, default 20 seconds (0 means no timeout)" (Tornado 6.1 release
     notes). The kit's server answers at once: a 0 read as a deadline already past ends the
-    fetch with a timeout instead."""
+    fetch with a timeout instead. A fetch that has not ended 1 s later (a 0 read as "never
+    start") is reported as such, without waiting out the kit's deadline."""
     origin = await h11_server.listen(_answer())
-    outcome = await _fetch(h11_server, origin.url("/prompt"), **{option: 0})
+
+    async def body(httpclient, client):
+        gen: Any = h11_server.impl.part("gen")
+        pending = client.fetch(origin.url("/prompt"), raise_error=False, **{option: 0})
+        try:
+            response = await gen.with_timeout(datetime.timedelta(seconds=1), pending)
+        except gen.TimeoutError:
+            return Outcome(error="nothing: the fetch had not ended 1 s after it started")
+        except Exception as exc:
+            return _summary(httpclient, exc=exc)
+        return _summary(httpclient, response)
+
+    outcome = await _with_client(h11_server, "fetch", body)
     if outcome.code != 200 or outcome.body != BODY:
         raise Violation(
             f"with {option}=0 (documented as no timeout), a request the server answered at once did not return.",
