@@ -869,23 +869,27 @@ async def test_message_within_websocket_max_message_size_is_delivered(impl, serv
         await _judge_size(conn, size, sent, f"websocket_max_message_size={limit}", refused=False)
 
 
-#: The ping interval (and timeout) of the keep-alive check, and when the handler's timer fires.
-_INTERVAL, _TICK = 0.04, 0.25
+#: The ping interval (and timeout) of the keep-alive check.
+_INTERVAL = 0.07
 
 
 @check("Tornado docs: WebSocketHandler.ping_interval (6.5.2: pings at the configured interval again)", Level.TORNADO)
 async def test_ping_interval_is_kept_when_pongs_come_back(impl, server, ws):
     """Tornado docs, ping_interval: "If this is non-zero, the websocket will send a ping
     every ping_interval seconds." ping_timeout: "Default: equal to the ping_interval". With
-    both 0.04 s and a peer that answers every ping, the handler's own timer of 0.25 s must
-    find at least 4 pings sent (6 due; 6.5.0-6.5.1 waited the timeout again on top of the
-    interval and sent 2). Both counts are events of the implementation's loop."""
+    both 0.07 s and a peer that answers every ping at once, on_pong notes the loop's time
+    (IOLoop.time) of the first three pongs. A load can only lengthen the gaps between
+    pings, so the shortest gap must stay under two intervals (6.5.0-6.5.1 waited the
+    timeout again on top of the interval: three intervals between pings)."""
     websocket = impl.part("websocket")
+    ioloop = impl.part("ioloop")
+    times = Trace()
 
     class Handler(websocket.WebSocketHandler):
-        def open(self):
-            ioloop = impl.part("ioloop").IOLoop.current()
-            ioloop.call_later(_TICK, lambda: self.write_message("tick"))
+        def on_pong(self, data):
+            times.add(ioloop.IOLoop.current().time())
+            if len(times.events) == 3:
+                self.write_message("three pongs")
 
     settings = {"websocket_ping_interval": _INTERVAL, "websocket_ping_timeout": _INTERVAL}
     srv = server.serve([("/ws", Handler)], settings)
@@ -894,12 +898,15 @@ async def test_ping_interval_is_kept_when_pongs_come_back(impl, server, ws):
             message = await conn.receive_message()  # pings are answered on the way
         except ConnectionClosedError as exc:
             message = how_it_ended(exc.closed)
-    if message != "tick" or len(conn.pings) < 4:
+    stamps = times.events[:3]
+    gaps = [round(b - a, 3) for a, b in zip(stamps, stamps[1:])]
+    if message != "three pongs" or not gaps or min(gaps) >= 2 * _INTERVAL:
         raise Violation(
-            f"with websocket_ping_interval={_INTERVAL} and a peer answering each ping, too few pings were sent before "
-            f"the handler's {_TICK}s timer: pings are sent every interval.",
-            expected="at least 4 pings, then the message 'tick'",
-            observed=f"{len(conn.pings)} ping(s), then {message!r}",
+            f"with websocket_ping_interval={_INTERVAL} (and the same ping timeout) and a peer answering each ping at "
+            "once, the pings did not come every interval: the shortest gap between their pongs, on the "
+            "implementation's own clock, is two intervals or more.",
+            expected=f"three pongs, the shortest gap under {2 * _INTERVAL:g}s",
+            observed=f"{len(conn.pings)} ping(s), pong gaps {gaps}s, then {message!r}",
             transcript=conn.transcript,
         )
 
