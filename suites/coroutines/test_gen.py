@@ -430,6 +430,8 @@ def test_with_timeout_logs_a_late_failure_unless_it_is_quiet(impl, ioloop, case)
         outcome = await _outcome(
             impl, gen.with_timeout(datetime.timedelta(seconds=0.05), inner, quiet_exceptions=quiet)
         )
+        if inner.done():
+            return outcome, "done"
         if case == "cancelled":
             if not inner.cancel():
                 return outcome, False
@@ -439,6 +441,13 @@ def test_with_timeout_logs_a_late_failure_unless_it_is_quiet(impl, ioloop, case)
         return outcome, True
 
     outcome, ended = ioloop.call(scenario)
+    if ended == "done":
+        raise Violation(
+            "gen.with_timeout ended the wrapped Future when the timeout expired, so no late failure could follow: "
+            "the wrapped Future is not canceled when the timeout expires.",
+            expected="the wrapped Future still pending after the TimeoutError",
+            observed="the wrapped Future done (cancelled)",
+        )
     if not ended:
         not_provided(f"{impl.name}'s Futures cannot be cancelled")
     ioloop.barrier()
