@@ -302,10 +302,7 @@ def test_random_acquires_and_releases_never_exceed_the_bound_nor_lose_a_wakeup(i
             holders.popleft()
             if waiting:
                 holders.append(waiting.popleft())
-    expected_drawn = {
-        n: n in holders or (schedule[n] == "acquire" and n not in waiting) for n, _ in enumerate(schedule)
-    }
-    expected_drawn = {n: held for n, held in expected_drawn.items() if schedule[n] == "acquire"}
+    expected_drawn = {n: n not in waiting for n, name in enumerate(schedule) if name == "acquire"}
     releases_to_finish = len(holders) + len(waiting)
 
     def make() -> Any:
