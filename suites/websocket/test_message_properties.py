@@ -64,10 +64,11 @@ def _cached(server: Any, name: str, build: Any) -> Any:
 
 
 #: Tried first, whatever the seed (the proof of the broken implementations rests on them): a
-#: message right after a ping with another message behind it, pings back to back, and a
-#: sequence that is all pings (the tail's messages follow the last one).
+#: message right after a ping with another message behind it (and non-ASCII text, binary that
+#: is not UTF-8), pings back to back, and a sequence that is all pings (the tail's messages
+#: follow the last one).
 EXAMPLES = [
-    [("text", "before"), ("ping", b"p"), ("text", "right after the ping"), ("binary", b"\x00\xff")],
+    [("text", "before ✓"), ("ping", b"p"), ("text", "right after the ping"), ("binary", b"\x00\xff")],
     [("ping", b"same"), ("ping", b"same"), ("binary", b""), ("ping", b"other")],
     [("ping", b""), ("ping", b"\x00" * 100)],
 ]
@@ -109,7 +110,7 @@ def test_random_messages_and_pings_echo_in_order_and_each_ping_is_answered_with_
             try:
                 for _ in messages:
                     echoed.append(await conn.receive_message())
-                while pings and not _judge_pongs(conn.pongs, pings, sent):
+                while pings and not _judge_pongs(conn, pings, sent):
                     await conn.receive_pong()
             except ConnectionClosedError as exc:
                 raise Violation(
@@ -139,10 +140,10 @@ def _with_pings(sent: list[tuple[str, Any]], pings: list[bytes]) -> list[tuple[t
     return [(item, next(numbered) if item[0] == "ping" else b"") for item in sent]
 
 
-def _judge_pongs(pongs: list[bytes], pings: list[bytes], sent: list[tuple[str, Any]]) -> bool:
-    """Whether the pongs so far answer every ping (True), or may still (False); a pong that
-    answers no ping, or answers one out of order, is a violation at once."""
-    last = -1
+def _judge_pongs(conn: Any, pings: list[bytes], sent: list[tuple[str, Any]]) -> bool:
+    """Whether the pongs received so far answer every ping (True), or may still (False); a
+    pong that answers no ping, or answers one out of order, is a violation at once."""
+    last, pongs = -1, conn.pongs
     for pong in pongs:
         if pong not in pings or pings.index(pong) <= last:
             raise Violation(
@@ -151,6 +152,7 @@ def _judge_pongs(pongs: list[bytes], pings: list[bytes], sent: list[tuple[str, A
                 f"sent: {_show(sent)}",
                 expected=f"pongs whose payloads are a subsequence of {pings!r}, ending with {pings[-1]!r}",
                 observed=f"pongs {pongs!r}",
+                transcript=conn.transcript,
             )
         last = pings.index(pong)
     return last == len(pings) - 1
@@ -259,7 +261,10 @@ def test_random_handler_writes_and_pings_reach_the_peer_in_order_and_pongs_reach
                     observed=pings_received,
                     transcript=conn.transcript,
                 )
-            reported = [bytes.fromhex(p) for p in json.loads(report)] if isinstance(report, str) else report
+            try:
+                reported: Any = [bytes.fromhex(p) for p in json.loads(report)]
+            except (TypeError, ValueError):
+                reported = f"not the handler's report: {describe_message(report)}"
             if reported != pings:
                 raise Violation(
                     "on_pong did not receive the payload of each pong the peer sent, in order (the peer answered "
