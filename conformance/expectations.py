@@ -419,13 +419,14 @@ def shipped(family: str) -> Path | None:
 
 
 def for_run(
-    specs: Sequence[tuple[str, str]], family: str, version: str, update: str | None = None
+    specs: Sequence[tuple[str, str]], family: str | None, version: str, update: str | None = None
 ) -> tuple[ExpectationSet, str | None]:
     """The expectations of one run: every file named, merged, keeping what applies to ``version``.
 
     ``specs`` are ``(source, path)`` pairs: the option or ini key and the file it named, in
     order; ``none`` names no file. With no file named, the file the kit ships for ``family``
-    applies. ``update`` is the file of ``--update-expectations``: when it exists it applies
+    applies (`Implementation.shipped_family`: what the implementation is, None for a port the
+    kit knows nothing of). ``update`` is the file of ``--update-expectations``: when it exists it applies
     too (its entries are what the run refreshes), and it replaces the shipped default.
 
     Returns:
@@ -448,7 +449,7 @@ def for_run(
             )
     named = [(source, path) for source, path in specs if path != "none"]
     if not specs and update is None:
-        default = shipped(family)
+        default = shipped(family) if family else None
         named = [("--expectations", str(default))] if default else []
     if update is not None and Path(update).is_file() and not any(_same_file(p, update) for _, p in named):
         named.append(("--update-expectations", update))

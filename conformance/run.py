@@ -327,8 +327,11 @@ class Run:
             raise pytest.UsageError(message) from None
         try:
             # Entries bounded by since/fixed_in cover only some releases of the implementation.
+            # The shipped default is chosen by what the implementation is (its distribution,
+            # conformance/identity.py), never by its module name: windhose and Debian's build
+            # import as `tornado`, and an unknown port gets no Tornado expectations.
             self.expectations, self.expectations_path = expectations_mod.for_run(
-                self.settings.expectations, impl.name, impl.version, self.settings.update_expectations
+                self.settings.expectations, impl.shipped_family(), impl.version, self.settings.update_expectations
             )
         except expectations_mod.ExpectationsError as exc:
             raise pytest.UsageError(str(exc)) from None

@@ -212,3 +212,47 @@ def test_a_package_installed_by_apt_is_read_from_dpkgs_database(tmp_path: Path, 
     monkeypatch.setattr(identity, "DPKG_DIR", tmp_path)
     assert identity._dpkg_version("python3-tornado", init) == "6.2.0-3+deb12u4"
     assert identity._dpkg_version("python3-tornado", Path("/elsewhere/tornado/__init__.py")) is None
+
+
+def test_a_run_applies_the_expectations_of_what_the_implementation_is(tmp_path: Path) -> None:
+    """End to end: a copy of Tornado installed as another distribution (a fork that keeps the
+    package name) is run with that distribution's expectations, here none, never with
+    tornado.toml because it imports as ``tornado``."""
+    import os
+    import shutil
+
+    import tornado
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    shutil.copytree(
+        Path(tornado.__file__).parent, site / "tornado", ignore=shutil.ignore_patterns("test", "__pycache__")
+    )
+    _dist_info(site, "tornado-ng", "0.1", "tornado")
+    out = tmp_path / "r.json"
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--impl=tornado",
+            "-m",
+            "cookies",
+            f"--conformance-json={out}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    data = json.loads(out.read_text())
+    assert data["impl"]["distribution"] == "tornado-ng", proc.stdout[-2000:]
+    assert data["impl"]["expectations_family"] is None
+    applied = [t["id"] for t in data["tests"] if t["outcome"] in ("xfailed", "xpassed")]
+    assert applied == [], f"Tornado's shipped expectations were applied to another distribution: {applied}"
+    assert any(t["outcome"] == "failed" for t in data["tests"]), "Tornado's own cookie departures must show as failures"
