@@ -22,6 +22,7 @@ import anyio.to_thread
 import pytest
 
 from conformance import Level, Violation, check, not_provided, requires
+from conformance.wire.ws import ConnectionClosedError
 from conformance.wire.ws_server import ServerConnection, WebSocketServer
 
 pytestmark = [pytest.mark.websocket, requires("ioloop", "websocket", "gen")]
@@ -29,10 +30,21 @@ pytestmark = [pytest.mark.websocket, requires("ioloop", "websocket", "gen")]
 _TEXT, _BINARY = 0x1, 0x2
 
 
-def _bounded(impl: Any, awaitable: Any, timeout: float) -> Any:
+class NotDelivered(Exception):
+    """What the client was awaited for did not come within the check's bound (see `_bounded`)."""
+
+
+async def _bounded(impl: Any, awaitable: Any, timeout: float) -> Any:
     """``awaitable`` cut off after half the kit's deadline (``gen.with_timeout``), so that a
-    client that never delivers what the check waits for ends in a verdict, not a wedged loop."""
-    return impl.part("gen").with_timeout(datetime.timedelta(seconds=timeout / 2), awaitable)
+    client that never delivers what the check waits for ends in a verdict, not a wedged loop.
+    The cut-off is raised as `NotDelivered`: a TimeoutError leaving the loop would read as
+    the loop's own deadline."""
+    try:
+        return await impl.part("gen").with_timeout(datetime.timedelta(seconds=timeout / 2), awaitable)
+    except Exception as exc:
+        if isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError":
+            raise NotDelivered(f"nothing within {timeout / 2:g}s") from None
+        raise
 
 
 def _shown(messages: Any) -> str:
@@ -229,14 +241,22 @@ async def test_client_write_message_sends_the_frame_its_arguments_call_for(impl,
 
         async def server_side(conn):
             await conn.accept()
-            message = await conn.receive_message()
+            try:
+                message = await conn.receive_message()
+            except ConnectionClosedError as ended:
+                return f"no message: {ended.closed.describe()}"
             await conn.wait_closed()
             return message
 
         async def client_side():
             client = await websocket.websocket_connect(kit.url("/"))
             try:
-                sent = client.write_message(argument, binary=binary)
+                try:
+                    sent = client.write_message(argument, binary=binary)
+                except TypeError:
+                    if case == "dict-as-json":
+                        return "no dict"
+                    raise
                 if sent is not None:
                     await _bounded(impl, sent, conformance_timeout)
             finally:
@@ -244,6 +264,8 @@ async def test_client_write_message_sends_the_frame_its_arguments_call_for(impl,
 
         talk = await kit.converse(server_side, client_side, ioloop.call)
         frames = kit.connections[0].frames()
+    if talk.impl == "no dict":
+        not_provided("WebSocketClientConnection.write_message(dict) (Tornado >= 6.2)")
     received = talk.kit
     if case == "dict-as-json" and isinstance(received, str):
         try:
@@ -275,6 +297,8 @@ async def test_client_ping_reaches_the_server_with_its_payload(impl, ioloop, con
     data argument allows a small amount of data (up to 125 bytes) to be sent as a part of the
     ping message." A str is sent as its UTF-8 bytes (Tornado's ``utf8``)."""
     websocket = impl.part("websocket")
+    if not hasattr(websocket.WebSocketClientConnection, "ping"):
+        not_provided("WebSocketClientConnection.ping (Tornado >= 5.1)")
     argument, wanted = _PINGS[payload]
     async with await WebSocketServer.listen(conformance_timeout) as kit:
 
@@ -287,16 +311,11 @@ async def test_client_ping_reaches_the_server_with_its_payload(impl, ioloop, con
         async def client_side():
             client = await websocket.websocket_connect(kit.url("/"))
             try:
-                if not hasattr(client, "ping"):
-                    return "no ping"
                 client.ping(argument)
-                return "pinged"
             finally:
                 client.close(1000)
 
         talk = await kit.converse(server_side, client_side, ioloop.call)
-    if talk.impl == "no ping":
-        not_provided("WebSocketClientConnection.ping (Tornado >= 5.1)")
     if talk.kit != wanted:
         raise Violation(
             f"the client's ping({argument!r}) did not reach the server with that payload.",
@@ -349,32 +368,31 @@ async def test_client_ping_interval_sends_pings(impl, ioloop, conformance_timeou
     """Tornado docs, websocket_connect: "Added the ``ping_interval``, ``ping_timeout``, and
     ``max_message_size`` arguments, which have the same meaning as in WebSocketHandler";
     ping_interval: "If this is non-zero, the websocket will send a ping every ping_interval
-    seconds." The server waits for two pings (answering them), then sends a message that
-    ends the client's wait."""
+    seconds." The server waits for a ping (answering it), then sends a message that ends the
+    client's wait. ``ping_timeout`` keeps its default: the message follows the pong at once,
+    so the check does not depend on how fast a loaded machine answers."""
     websocket = impl.part("websocket")
     async with await WebSocketServer.listen(conformance_timeout) as kit:
 
         async def server_side(conn):
             await conn.accept()
             await conn.receive_ping()
-            await conn.receive_ping()
-            await conn.send_text("two pings seen")
+            await conn.send_text("ping seen")
             await conn.wait_closed()
             return list(conn.pings)
 
         async def client_side():
-            # No ping timeout: the check judges the pings, not how fast a loaded machine answers.
-            client = await websocket.websocket_connect(kit.url("/"), ping_interval=0.02, ping_timeout=0)
+            client = await websocket.websocket_connect(kit.url("/"), ping_interval=0.02)
             try:
                 return await _bounded(impl, client.read_message(), conformance_timeout)
             finally:
                 client.close(1000)
 
         talk = await kit.converse(server_side, client_side, ioloop.call)
-    if talk.impl != "two pings seen" or len(talk.kit) < 2:
+    if talk.impl != "ping seen" or not talk.kit:
         raise Violation(
-            "with ping_interval=0.02 the client did not keep sending pings.",
-            expected="two pings, then the client reads 'two pings seen'",
+            "with ping_interval=0.02 the client did not send a ping.",
+            expected="a ping, then the client reads 'ping seen'",
             observed=f"pings {talk.kit!r}, then the client read {talk.impl!r} (error: {talk.impl_error!r})",
             transcript=kit.connections[0].transcript,
         )
