@@ -410,6 +410,7 @@ async def test_client_ping_timeout_closes_a_server_that_never_answers(impl, iolo
             conn.answer_pings = False
             await conn.accept()
             closed = await conn.wait_closed()
+            await conn.aclose()  # RFC 6455 §7.1.1: the server closes TCP first, which ends the client's wait
             return list(conn.pings), closed
 
         async def client_side():
@@ -450,7 +451,9 @@ async def test_client_max_message_size_closes_with_1009_above_it_only(impl, iolo
         async def server_side(conn):
             await conn.accept()
             await conn.send_text("x" * size)
-            return await conn.wait_closed()
+            closed = await conn.wait_closed()
+            await conn.aclose()  # RFC 6455 §7.1.1: the server closes TCP first, which ends the client's wait
+            return closed
 
         async def client_side():
             client = await websocket.websocket_connect(kit.url("/"), max_message_size=_LIMIT)
