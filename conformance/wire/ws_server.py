@@ -28,7 +28,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 from wsproto import ConnectionType
-from wsproto.events import AcceptConnection, RejectConnection, Request
+from wsproto.events import AcceptConnection, Event, Ping, RejectConnection, Request
 from wsproto.extensions import Extension
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
@@ -54,6 +54,8 @@ class ServerConnection(WebSocketPeer):
         self.received = bytearray()  #: every byte the client sent, handshake included
         self.request: Request | None = None
         self._head_end: int | None = None
+        #: Whether pings are answered (set False to play a peer that never answers them).
+        self.answer_pings = True
 
     async def _read(self) -> bytes:
         data = await super()._read()
@@ -118,6 +120,25 @@ class ServerConnection(WebSocketPeer):
             await self.receive_request()
         self._head_end = len(self.received)
         await self._send(head)
+
+    async def _process(self, event: Event) -> None:
+        if isinstance(event, Ping) and not self.answer_pings:
+            self.pings.append(bytes(event.payload))  # recorded, never answered
+            return
+        await super()._process(event)
+
+    async def receive_ping(self) -> bytes:
+        """Wait for the next ping from the client and return its payload; messages on the way are kept."""
+        seen = len(self.pings)
+
+        async def read() -> bytes:
+            while len(self.pings) == seen:
+                if self.closed is not None:
+                    raise self._ended("a ping", self.closed)
+                await self._step()
+            return self.pings[seen]
+
+        return await with_deadline(self.timeout, "send a ping", self.transcript, read)
 
     def frames(self) -> list[RawFrame]:
         """The frames the client sent after the opening handshake, as they were on the wire."""
