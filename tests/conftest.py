@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# hypothesis is imported here, once, at the top of the stack: otherwise the first in-process
+# pytester run that reaches hypothesis's terminal summary imports (and assertion-rewrites) it
+# deep inside pytest's hooks, where CPython 3.11's ast.parse can fail with "AST constructor
+# recursion depth mismatch" (seen as an INTERNAL_ERROR of an unrelated in-process run).
+import hypothesis  # noqa: F401
 import pytest
 
 
