@@ -16,7 +16,6 @@ the return value is not what the check judges (other checks judge that).
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import datetime
 import threading
@@ -27,65 +26,13 @@ import pytest
 
 from conformance import Level, Violation, check, not_provided, requires
 
+from ._support import describe as _describe
+from ._support import later as _later
+from ._support import outcome as _outcome
+from ._support import timeout_error as _timeout_error
+from ._support import turns as _turns
+
 pytestmark = [pytest.mark.coroutines, requires("gen", "ioloop", "concurrent")]
-
-
-def _later(impl: Any, value: Any = None, delay: float | None = None) -> Any:
-    """A Future the loop resolves with ``value`` on its next turn (or after ``delay``)."""
-    future = impl.part("concurrent").Future()
-    loop = impl.part("ioloop").IOLoop.current()
-    if delay is None:
-        loop.add_callback(future.set_result, value)
-    else:
-        loop.call_later(delay, future.set_result, value)
-    return future
-
-
-async def _turns(impl: Any, count: int) -> None:
-    for _ in range(count):  # loop turns, not time
-        await _later(impl)
-
-
-async def _outcome(impl: Any, awaitable: Any, marker_delay: float = 0.2) -> tuple[str, Any]:
-    """("returned", value), ("raised", exception) or ("pending", None): how ``awaitable``
-    stands once it settled, or once a marker timer ``marker_delay`` seconds ahead on the
-    loop has run (later than any short timeout the check armed, so that had its turn)."""
-    gen, Future = impl.part("gen"), impl.part("concurrent").Future
-    loop = impl.part("ioloop").IOLoop.current()
-    future = gen.convert_yielded(awaitable)
-    settled = Future()
-
-    def settle(*_: Any) -> None:
-        if not settled.done():
-            settled.set_result(None)
-
-    loop.add_future(future, settle)
-    handle = loop.call_at(loop.time() + marker_delay, settle)
-    await settled
-    loop.remove_timeout(handle)
-    if not future.done():
-        await _turns(impl, 3)  # an implementation may settle through a callback or two
-    if not future.done():
-        return "pending", None
-    if future.cancelled():
-        return "raised", asyncio.CancelledError()
-    if future.exception() is not None:
-        return "raised", future.exception()
-    return "returned", future.result()
-
-
-def _describe(outcome: tuple[str, Any]) -> str:
-    state, value = outcome
-    if state == "raised":
-        return f"raised {type(value).__module__}.{type(value).__qualname__}({value})"
-    if state == "returned":
-        return f"returned {value!r}"
-    return "still pending after its timeout had passed"
-
-
-def _timeout_error(impl: Any) -> type[BaseException]:
-    # tornado.util.TimeoutError since 5.0; gen.TimeoutError (the same class later) before.
-    return getattr(impl.part("util"), "TimeoutError", None) or impl.part("gen").TimeoutError
 
 
 def _is_future(impl: Any, value: Any) -> bool:

@@ -18,6 +18,11 @@ import pytest
 
 from conformance import Level, Violation, check, requires
 
+from ._support import describe as _describe
+from ._support import outcome as _outcome
+from ._support import timeout_error as _timeout_error
+from ._support import turns as _turns
+
 pytestmark = [pytest.mark.coroutines]
 
 LOCKS = ["lock", "semaphore", "bounded-semaphore"]
@@ -30,55 +35,6 @@ def _needs():
 def _make(impl: Any, kind: str) -> Any:
     locks = impl.part("locks")
     return {"lock": locks.Lock, "semaphore": locks.Semaphore, "bounded-semaphore": locks.BoundedSemaphore}[kind]()
-
-
-def _timeout_error(impl: Any) -> type[BaseException]:
-    # tornado.util.TimeoutError since 5.0; gen.TimeoutError (the same class later) before.
-    return getattr(impl.part("util"), "TimeoutError", None) or impl.part("gen").TimeoutError
-
-
-async def _turns(impl: Any, count: int) -> None:
-    Future = impl.part("concurrent").Future
-    loop = impl.part("ioloop").IOLoop.current()
-    for _ in range(count):  # loop turns, not time
-        step = Future()
-        loop.add_callback(step.set_result, None)
-        await step
-
-
-async def _outcome(impl: Any, awaitable: Any, marker_delay: float = 0.25) -> tuple[str, Any]:
-    """("returned", value), ("raised", exception) or ("pending", None): how ``awaitable``
-    stands once it settled, or once a marker timer ``marker_delay`` seconds ahead on the
-    loop has run (later than any short timeout the check armed, so that had its turn)."""
-    gen, Future = impl.part("gen"), impl.part("concurrent").Future
-    loop = impl.part("ioloop").IOLoop.current()
-    future = gen.convert_yielded(awaitable)
-    settled = Future()
-
-    def settle(*_: Any) -> None:
-        if not settled.done():
-            settled.set_result(None)
-
-    loop.add_future(future, settle)
-    handle = loop.call_at(loop.time() + marker_delay, settle)
-    await settled
-    loop.remove_timeout(handle)
-    if not future.done():
-        await _turns(impl, 3)  # an implementation may settle through a callback or two
-    if not future.done():
-        return "pending", None
-    if future.exception() is not None:
-        return "raised", future.exception()
-    return "returned", future.result()
-
-
-def _describe(outcome: tuple[str, Any]) -> str:
-    state, value = outcome
-    if state == "raised":
-        return f"raised {type(value).__module__}.{type(value).__qualname__}({value})"
-    if state == "returned":
-        return f"returned {value!r}"
-    return "was still pending after its timeout had passed"
 
 
 def _short_timeout(loop: Any, form: str) -> Any:
