@@ -17,6 +17,13 @@ from typing import Any
 import hypothesis  # noqa: F401
 import pytest
 
+# trustme (and through it cryptography) for the same reason, with a harder failure: an
+# in-process pytester run forgets the modules first imported during it, and cryptography's
+# compiled core cannot be imported twice in one process. Its second import keeps the first
+# EllipticCurve class, so every later wss check failed with "curve must be an EllipticCurve
+# instance" (seen on CI, in whichever xdist worker ran a wss check in-process first).
+import trustme  # noqa: F401
+
 
 @dataclass
 class KitRun:
