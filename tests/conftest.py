@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import gc
 import json
 import os
 import subprocess
@@ -24,6 +26,30 @@ import pytest
 # instance" (seen on CI, in whichever xdist worker ran a wss check in-process first).
 import trustme  # noqa: F401
 
+_ast_parse = ast.parse
+
+
+def _parse_with_the_collector_paused(*args: Any, **kwargs: Any) -> Any:
+    """``ast.parse``, with no garbage collection while it builds the tree.
+
+    CPython 3.11.7 (CI's primary Python) keeps the depth counter of its tree building in
+    state shared by every thread. A collection in the middle of one runs finalizers, that is
+    Python code, where another thread can take over and parse too (the threads an in-process
+    run of the kit leaves to wind down import lazily, and pytest rewrites those imports):
+    then "SystemError: AST constructor recursion depth mismatch" fails whichever test was
+    parsing (seen in tests/test_architecture.py once the tests ran longest first). With the
+    collector paused, no Python code runs inside the C conversion, so no thread can cut in."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _ast_parse(*args, **kwargs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+ast.parse = _parse_with_the_collector_paused  # type: ignore[assignment]  # this test process only
+
 
 @dataclass
 class KitRun:
@@ -44,30 +70,116 @@ class KitRun:
         return list(self.results["tests"])
 
 
-def run_kit(cwd: Path, *args: str, timeout: float = 300) -> KitRun:
-    """``python -m pytest ARGS --conformance-json=...`` in ``cwd``, as a user runs the kit."""
-    out = cwd / "results.json"
+def _kit_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--conformance-json={out}", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    return env
+
+
+def run_kit(cwd: Path, *args: str, timeout: float = 300, forked: bool = False) -> KitRun:
+    """``python -m pytest ARGS --conformance-json=...`` in ``cwd``, as a user runs the kit.
+
+    ``forked``: in a child forked from a warm interpreter (tests/_forkserver.py), which
+    saves the imports of a fresh one; for the many runs that only read verdicts (the
+    per-area proof). Where ``os.fork`` is missing, a fresh interpreter as usual."""
+    out = cwd / "results.json"
+    argv = ["-p", "no:cacheprovider", "-q", f"--conformance-json={out}", *args]
+    if forked and hasattr(os, "fork"):
+        returncode, output = _fork_server().run(cwd, argv, _kit_env(), timeout)
+    else:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", *argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_kit_env(),
+        )
+        returncode, output = proc.returncode, proc.stdout + proc.stderr
     results = json.loads(out.read_text()) if out.exists() else None
-    return KitRun(proc.returncode, proc.stdout + proc.stderr, results)
+    return KitRun(returncode, output, results)
+
+
+class _ForkServer:
+    """The client of one tests/_forkserver.py process (one per xdist worker)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("_forkserver.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,  # unbuffered: select() on the pipe then sees every answer
+            env=_kit_env(),
+        )
+        self._answer(timeout=120)  # {"ready": true}
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        import select
+
+        assert self.proc.stdout is not None
+        if not select.select([self.proc.stdout], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired("tests/_forkserver.py", timeout)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"tests/_forkserver.py ended (exit {self.proc.wait()})")
+        return dict(json.loads(line))
+
+    def run(self, cwd: Path, argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+        """``python -m pytest ARGV`` in ``cwd`` with ``env``: (exit code, output)."""
+        import signal
+
+        assert self.proc.stdin is not None
+        out = cwd / "kit-output.txt"
+        # The warm interpreter has imported hypothesis and anyio, which are pytest plugins:
+        # pytest warns that it cannot rewrite their asserts (the kit's own it still rewrites).
+        argv = [*argv, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        request = {"cwd": str(cwd), "argv": argv, "env": env, "out": str(out)}
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
+        pid = self._answer(timeout=60)["pid"]
+        try:
+            code = self._answer(timeout)["returncode"]
+        except subprocess.TimeoutExpired:
+            os.kill(pid, signal.SIGKILL)
+            self._answer(timeout=60)
+            raise
+        return int(code), out.read_text(errors="replace") if out.exists() else ""
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+_FORK_SERVER: _ForkServer | None = None
+
+
+def _fork_server() -> _ForkServer:
+    global _FORK_SERVER
+    if _FORK_SERVER is None or _FORK_SERVER.proc.poll() is not None:
+        _FORK_SERVER = _ForkServer()
+    return _FORK_SERVER
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _FORK_SERVER
+    if _FORK_SERVER is not None:
+        _FORK_SERVER.close()
+        _FORK_SERVER = None
 
 
 @pytest.fixture
 def kit(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run the kit from an empty directory: ``kit("--impl=tornado", "-m", "http11")``."""
 
-    def run(*args: str, timeout: float = 300) -> KitRun:
-        return run_kit(tmp_path, *args, timeout=timeout)
+    def run(*args: str, timeout: float = 300, forked: bool = False) -> KitRun:
+        return run_kit(tmp_path, *args, timeout=timeout, forked=forked)
 
     return run
 
@@ -85,8 +197,23 @@ def tornado_expectations() -> str:
 
 @pytest.fixture(scope="session")
 def tornado_run(tmp_path_factory: pytest.TempPathFactory) -> KitRun:
-    """One full run of every suite against Tornado, shared by the tests that read it."""
-    return run_kit(tmp_path_factory.mktemp("tornado-run"), "--impl=tornado")
+    """One full run of every suite against Tornado, shared by the tests that read it, and
+    by the xdist workers: the first worker to need it runs it under a lock and leaves it in
+    the run's shared temporary folder; the others read it there (one run, not one per worker)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return run_kit(tmp_path_factory.mktemp("tornado-run"), "--impl=tornado")
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    saved = shared / "tornado-run.json"
+    with open(shared / "tornado-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            run = run_kit(tmp_path_factory.mktemp("tornado-run"), "--impl=tornado")
+            saved.write_text(json.dumps({"returncode": run.returncode, "output": run.output, "results": run.results}))
+        record = json.loads(saved.read_text())
+    return KitRun(record["returncode"], record["output"], record["results"])
 
 
 #: CI runs every test of the kit on its primary Python and a sample on the others
@@ -103,7 +230,33 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: Roughly what the kit's longest tests take on CI's 2-core machine, in seconds (test function
+#: name -> seconds; a parametrised test's cases each). They are started first, so that under
+#: xdist they overlap the many short tests instead of ending the run alone on one worker.
+LONG_TESTS = {
+    "test_tornado_passes_every_check": 30,  # the first to ask for the shared tornado_run pays for it
+    "test_closing_instead_of_400_fails_the_must_refusals_and_is_non_strict_on_the_others": 23,
+    "test_repaired_tornado_passes_every_check": 21,
+    "test_full_run_leaves_no_thread_socket_or_descriptor_behind": 19,
+    "test_dead_implementation_fails_wire_checks_at_once_as_unresponsive": 19,
+    "test_implementation_without_websocket_reports_those_checks_not_provided": 18,
+    "test_parallel_run_gives_the_same_verdicts_as_a_serial_run": 15,
+    "test_implementation_that_stops_mid_frame_ends_in_bounded_time_with_timeout_verdicts": 7,
+}
+#: One broken implementation's proof runs its area's checks: their cost by area.
+AREA_PROOF_COST = {"scale": 15.0, "http11": 6.0, "websocket": 5.0, "coroutines": 4.0, "lifecycle": 3.0, "cookies": 2.5}
+
+
+def _expected_cost(item: pytest.Item) -> float:
+    name = getattr(item, "originalname", item.name)
+    if name == "test_broken_implementation_fails_exactly_its_declared_checks":
+        module = item.callspec.params["module"]  # type: ignore[attr-defined]
+        return AREA_PROOF_COST.get(module.AREA, 1.0)
+    return LONG_TESTS.get(name, 0.0)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_expected_cost, reverse=True)  # stable: equal costs keep their order
     if not SAMPLE_ONLY:
         return
     skip = pytest.mark.skip(

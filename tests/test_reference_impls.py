@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 REPAIRED = "conformance.fixtures.impls.repaired_tornado"
 
 
+# a whole-kit run of a reference implementation: proven once, on the primary Python
+@pytest.mark.primary_python
 def test_repaired_tornado_passes_every_check(kit, tornado_expectations, lacks_newer_feature) -> None:  # type: ignore[no-untyped-def]
     """Tornado with each recorded departure repaired passes every check, strictly: without
     its expectations, no check may fail, be non-strict, be skipped or go unprovided. A check

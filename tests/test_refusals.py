@@ -5,9 +5,13 @@ silent close)."""
 
 from __future__ import annotations
 
+import pytest
+
 import conformance.fixtures.broken.http11_refuses_by_closing as closing
 
 
+# the verdict logic of a refusal is pure Python: proven once, on the primary Python (two http11 runs)
+@pytest.mark.primary_python
 def test_closing_instead_of_400_fails_the_must_refusals_and_is_non_strict_on_the_others(  # type: ignore[no-untyped-def]
     kit, tornado_expectations
 ) -> None:

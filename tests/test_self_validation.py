@@ -138,6 +138,7 @@ def test_broken_implementation_fails_exactly_its_declared_checks(kit, tornado_ex
         f"--impl={module.__name__}",
         f"--expectations={'none' if repaired else tornado_expectations}",
         *scope,
+        forked=True,  # about five hundred runs that only read verdicts: from a warm interpreter
     )
     records = {t["id"]: t for t in run.tests()}
     failed = run.ids_with("failed")
@@ -190,6 +191,8 @@ def test_every_area_has_a_broken_implementation() -> None:
     assert {m.AREA for m in ALL_BROKEN} == set(AREAS)
 
 
+# the parts machinery is pure Python: proven once, on the primary Python (a whole-kit run)
+@pytest.mark.primary_python
 def test_implementation_without_websocket_reports_those_checks_not_provided(
     kit, tornado_expectations, lacks_newer_feature
 ) -> None:  # type: ignore[no-untyped-def]
