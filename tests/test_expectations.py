@@ -162,6 +162,10 @@ def test_entries_that_name_no_collected_check_are_unmatched_per_case(tmp_path: P
         ("6.4.1", None, "6.4.1", True),
         (None, "6.6", "6.6.0b1", False),
         (None, "6.6", "git-main", True),
+        # Tornado 6.5 reports version "6.5": a bound written 6.5.0 is the same release
+        ("6.5.0", "6.5.2", "6.5", True),
+        (None, "6.5.0", "6.5", False),
+        ("6.5", None, "6.5.0", True),
     ],
 )
 def test_expectation_bounded_by_release_applies_only_in_its_range(

@@ -290,6 +290,82 @@ def test_the_page_is_rendered_from_the_toml(items: list[dict[str, Any]]) -> None
     )
 
 
+RESULTS = ROOT / "results"
+
+
+def _release_runs() -> dict[str, dict[str, str]]:
+    """Tornado's own releases on CPython as the matrix recorded them: release ('6.5.0') ->
+    check id -> outcome. The newest patch of each series is in results/ (`tox -m releases`),
+    the patch releases around each fix in results/history/ (`tox -m history`)."""
+    import json
+
+    runs: dict[str, dict[str, str]] = {}
+    for path in sorted([*RESULTS.glob("tornado[0-9]*.json"), *(RESULTS / "history").glob("tornado[0-9]*.json")]):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        runs[_release(data["impl"]["version"])] = {t["id"]: t["outcome"] for t in data["tests"]}
+    return runs
+
+
+def _fixes() -> list[Any]:
+    from conformance.history import shipped_fixes
+
+    return shipped_fixes()
+
+
+@pytest.fixture(scope="module")
+def release_runs() -> dict[str, dict[str, str]]:
+    return _release_runs()
+
+
+@pytest.mark.parametrize("fix", _fixes(), ids=lambda fix: f"{fix.release}:{fix.name}".replace(" ", ""))
+def test_a_fix_is_flagged_on_the_release_before_it_and_not_on_its_own(
+    fix: Any, release_runs: dict[str, dict[str, str]]
+) -> None:
+    """Issue 18: pointed at the last release before a fix, the kit flags the bug the fix
+    removed; pointed at the fix release, it does not. Both releases are runs of the matrix
+    (a fix of a patch release needs that patch release and the one before it there)."""
+    from conformance.history import CARRIES, LACKS, status
+
+    ordered = sorted(RELEASES, key=_version)
+    fixed = _release(fix.release)
+    before = ordered[ordered.index(fixed) - 1]
+    missing = [r for r in (before, fixed) if r not in release_runs]
+    assert not missing, (
+        f"no matrix run of Tornado {', '.join(missing)}: add its env to tox.ini (labels releases/history)"
+    )
+    assert status(fix, release_runs[before]) == LACKS, (
+        f"{fix.name}, fixed in {fix.release}: Tornado {before}, the release before the fix, is not flagged "
+        f"({status(fix, release_runs[before])})"
+    )
+    assert status(fix, release_runs[fixed]) == CARRIES, (
+        f"{fix.name}, fixed in {fix.release}: Tornado {fixed}, the fix release, is still flagged "
+        f"({status(fix, release_runs[fixed])})"
+    )
+
+
+def test_every_entry_without_a_fix_release_is_still_open_in_the_newest_release(
+    release_runs: dict[str, dict[str, str]],
+) -> None:
+    """An entry without ``fixed_in`` says Tornado still deviates: on the newest release of
+    the matrix each such entry's checks still fail (are expected failures there). So every
+    entry for an old release names the release that fixed it (issue 18)."""
+    from conformance.expectations import load, shipped
+
+    newest = max(RELEASES, key=_version)
+    assert newest in release_runs, f"no matrix run of Tornado {newest} (tox -e tornado66)"
+    outcomes = release_runs[newest]
+    path = shipped("tornado")
+    assert path is not None
+    fixed_nowhere = [e for e in load(path) if e.fixed_in is None and e.applies_to(newest)]
+    assert fixed_nowhere, "no open entry read from the shipped tornado.toml"
+    passing = [
+        e.key
+        for e in fixed_nowhere
+        if not any(outcome == "xfailed" for cid, outcome in outcomes.items() if e.matches(cid))
+    ]
+    assert not passing, f"entries without fixed_in whose checks Tornado {newest} passes: {passing}"
+
+
 if __name__ == "__main__":
     PAGE.write_text(render(load(), load_all().get("unlisted", [])), encoding="utf-8")
     print(f"wrote {PAGE.relative_to(ROOT)}")
