@@ -21,8 +21,9 @@ import sys
 
 #: What every run imports. The packages that are pytest plugins (hypothesis, anyio) are
 #: imported here too, so pytest cannot rewrite their asserts in the children: the runs that
-#: use this server pass ``-W ignore::pytest.PytestAssertRewriteWarning``. The kit's own
-#: package is never imported here (its asserts are rewritten in each child, as in any run).
+#: use this server pass ``-W ignore::pytest.PytestAssertRewriteWarning`` (the kit skips
+#: rewriting them in any run: conformance/_no_rewrite.py). The kit's own package is never
+#: imported here: each child imports it as a fresh run does.
 PRELOAD = (
     "pytest",
     "_pytest.pytester",

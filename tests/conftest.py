@@ -132,7 +132,7 @@ class _ForkServer:
         assert self.proc.stdin is not None
         out = cwd / "kit-output.txt"
         # The warm interpreter has imported hypothesis and anyio, which are pytest plugins:
-        # pytest warns that it cannot rewrite their asserts (the kit's own it still rewrites).
+        # pytest warns that it cannot rewrite their asserts (the kit skips rewriting them anyway).
         argv = [*argv, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
         request = {"cwd": str(cwd), "argv": argv, "env": env, "out": str(out)}
         self.proc.stdin.write((json.dumps(request) + "\n").encode())
