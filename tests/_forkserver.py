@@ -26,7 +26,6 @@ import sys
 #: imported here: each child imports it as a fresh run does.
 PRELOAD = (
     "pytest",
-    "_pytest.pytester",
     "hypothesis",
     "hypothesis.strategies",
     "anyio",

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from conformance.history import shipped_fixes
+
 pytestmark = pytest.mark.primary_python
 
 try:
@@ -293,7 +295,8 @@ def test_the_page_is_rendered_from_the_toml(items: list[dict[str, Any]]) -> None
 RESULTS = ROOT / "results"
 
 
-def _release_runs() -> dict[str, dict[str, str]]:
+@pytest.fixture(scope="module")
+def release_runs() -> dict[str, dict[str, str]]:
     """Tornado's own releases on CPython as the matrix recorded them: release ('6.5.0') ->
     check id -> outcome. The newest patch of each series is in results/ (`tox -m releases`),
     the patch releases around each fix in results/history/ (`tox -m history`)."""
@@ -306,18 +309,7 @@ def _release_runs() -> dict[str, dict[str, str]]:
     return runs
 
 
-def _fixes() -> list[Any]:
-    from conformance.history import shipped_fixes
-
-    return shipped_fixes()
-
-
-@pytest.fixture(scope="module")
-def release_runs() -> dict[str, dict[str, str]]:
-    return _release_runs()
-
-
-@pytest.mark.parametrize("fix", _fixes(), ids=lambda fix: f"{fix.release}:{fix.name}".replace(" ", ""))
+@pytest.mark.parametrize("fix", shipped_fixes(), ids=lambda fix: f"{fix.release}:{fix.name}".replace(" ", ""))
 def test_a_fix_is_flagged_on_the_release_before_it_and_not_on_its_own(
     fix: Any, release_runs: dict[str, dict[str, str]]
 ) -> None:
