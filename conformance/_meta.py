@@ -109,8 +109,23 @@ def check_id(item: pytest.Item) -> str:
     return f"{area}.{name}{suffix}"
 
 
+#: Per item: the area markers it carries, in `AREAS` order (read once: every report,
+#: selection and expectation asks for the area, and walking the markers is not cheap).
+_AREA_MARKERS = pytest.StashKey[tuple[str, ...]]()
+#: Per item: what `describe` returns, computed once (its parts never change after collection).
+_DESCRIPTION = pytest.StashKey[dict[str, Any]]()
+
+
+def _area_markers(item: pytest.Item) -> tuple[str, ...]:
+    found = item.stash.get(_AREA_MARKERS, None)
+    if found is None:
+        names = {mark.name for mark in item.iter_markers()}
+        found = item.stash[_AREA_MARKERS] = tuple(name for name in AREAS if name in names)
+    return found
+
+
 def area_of(item: pytest.Item) -> str | None:
-    found = [name for name in AREAS if item.get_closest_marker(name) is not None]
+    found = _area_markers(item)
     return found[0] if len(found) == 1 else None
 
 
@@ -126,19 +141,22 @@ def check_mark(item: pytest.Item) -> pytest.Mark | None:
 
 
 def describe(item: pytest.Item) -> dict[str, Any]:
-    """The metadata of a check, as the report and the JSON use it."""
-    mark = check_mark(item)
-    return {
-        "id": check_id(item),
-        "area": area_of(item),
-        "reference": mark.kwargs.get("reference") if mark else None,
-        "level": mark.kwargs.get("level") if mark else None,
-    }
+    """The metadata of a check, as the report and the JSON use it (a new dict each call)."""
+    found = item.stash.get(_DESCRIPTION, None)
+    if found is None:
+        mark = check_mark(item)
+        found = item.stash[_DESCRIPTION] = {
+            "id": check_id(item),
+            "area": area_of(item),
+            "reference": mark.kwargs.get("reference") if mark else None,
+            "level": mark.kwargs.get("level") if mark else None,
+        }
+    return dict(found)
 
 
 def validate_item(item: pytest.Item) -> str | None:
     """Say what is wrong with a check's metadata, or None when it is complete."""
-    areas = [name for name in AREAS if item.get_closest_marker(name) is not None]
+    areas = _area_markers(item)
     if len(areas) != 1:
         return f"carries {len(areas)} area markers ({', '.join(areas) or 'none'}); exactly one of {', '.join(AREAS)} is required"
     mark = check_mark(item)

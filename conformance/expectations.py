@@ -98,12 +98,29 @@ class ExpectationsError(Exception):
     """The expectations file is malformed, or two of its entries claim one check (a usage error)."""
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """A check id pattern as a regex: ``*`` is any run of characters, a bare name also covers its cases."""
-    body = ".*".join(re.escape(part) for part in pattern.split("*"))
-    if "[" not in pattern and "*" not in pattern:
-        body += r"(?:\[.*\])?"
-    return re.compile(body + r"\Z", re.DOTALL)
+class IdPattern:
+    """A check id pattern (see `_compile`); one without a glob is matched without a regex."""
+
+    __slots__ = ("_regex", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._regex: re.Pattern[str] | None = None
+
+    def match(self, check_id: str) -> bool:
+        text = self.text
+        if "*" not in text:
+            # What the regex would say: the id itself, or for a bare name any case of it.
+            return check_id == text or ("[" not in text and check_id.startswith(text + "[") and check_id.endswith("]"))
+        if self._regex is None:
+            self._regex = re.compile(".*".join(re.escape(part) for part in text.split("*")) + r"\Z", re.DOTALL)
+        return self._regex.match(check_id) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(pattern: str) -> IdPattern:
+    """A check id pattern as a matcher: ``*`` is any run of characters, a bare name also covers its cases."""
+    return IdPattern(pattern)
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,7 @@ class Expectation:
     inherited: str = ""
     inherited_by: str = ""
     patterns: tuple[str, ...] = field(default=(), compare=False)
-    _regexes: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    _regexes: tuple[IdPattern, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def check_id(self) -> str:
@@ -176,6 +193,10 @@ class ExpectationSet:
 
     entries: list[Expectation] = field(default_factory=list)
     path: str | None = None
+    #: `_candidates`' index: (len(entries) when built, pattern -> positions, positions of globs)
+    _index: tuple[int, dict[str, list[int]], list[int]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -199,7 +220,7 @@ class ExpectationSet:
         Raises:
             ExpectationsError: two entries name it (one line naming both).
         """
-        found = [e for e in self.entries if e.matches(check_id)]
+        found = [e for e in self._candidates(check_id) if e.matches(check_id)]
         if len(found) > 1:
             first, second = found[0], found[1]
             other = (
@@ -212,6 +233,27 @@ class ExpectationSet:
                 f"the check {check_id!r}; narrow one of them (cases = [...], since/fixed_in)"
             )
         return found[0] if found else None
+
+    def _candidates(self, check_id: str) -> list[Expectation]:
+        """The entries that may name ``check_id``, in file order: those with a glob, and those
+        whose pattern is the check's name or the check id itself (an index built once, as a
+        run asks for each of its thousand checks)."""
+        index = self._index
+        if index is None or index[0] != len(self.entries):
+            by_name: dict[str, list[int]] = {}
+            globs: list[int] = []
+            for position, entry in enumerate(self.entries):
+                for pattern in entry.patterns:
+                    if "*" in pattern:
+                        globs.append(position)
+                    else:
+                        by_name.setdefault(pattern, []).append(position)
+            index = self._index = (len(self.entries), by_name, globs)
+        _, by_name, globs = index
+        positions = set(globs)
+        positions.update(by_name.get(check_id, ()))
+        positions.update(by_name.get(check_id.split("[", 1)[0], ()))
+        return [self.entries[p] for p in sorted(positions)]
 
     def unmatched(self, seen_ids: Iterable[str], collected_areas: Iterable[str]) -> list[str]:
         """Patterns that name no check in ``seen_ids`` although their area was collected (renamed or removed)."""

@@ -33,6 +33,7 @@ if sys.version_info < (3, 11):  # pragma: no cover - exercised on Python < 3.11 
 
 import pytest
 
+from ._failure_repr import install as install_short_report
 from ._meta import AREAS, OPT_IN_AREAS, area_of, describe, validate_item
 from ._options import OPTIONS
 from ._select import marker_names, unselected_areas
@@ -271,6 +272,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             else:
                 item.add_marker(pytest.mark.xfail(strict=True, reason=f"expected deviation: {expectation.reason}"))
         item.user_properties.append(("conformance", meta))
+        if isinstance(item, pytest.Function):
+            install_short_report(item)
         # The stable id is a keyword too: -k 'cookies.xsrf' selects by it.
         item.extra_keyword_matches.add(cid)
     # Only areas that were collected can tell a stale id from one merely not selected.
@@ -298,21 +301,26 @@ def _refuse_unknown_expectations(config: pytest.Config, expectations: Any, seen:
     import fnmatch
 
     from ._meta import shipped_check_names
-    from .expectations import _compile
 
     collected = {cid.split("[", 1)[0] for cid in seen}
-    known = shipped_check_names() | collected
+    shipped: set[str] | None = None  # read from the suites' source only if an entry needs it
+
+    def names(pool: set[str], name: str) -> bool:
+        return name in pool if "*" not in name else any(fnmatch.fnmatchcase(c, name) for c in pool)
+
     for entry in expectations:
-        for pattern in entry.patterns:
+        for pattern, regex in zip(entry.patterns, entry._regexes):
             name = pattern.split("[", 1)[0]
-            if any(fnmatch.fnmatchcase(c, name) for c in collected):
-                if "[" in pattern and not any(_compile(pattern).match(cid) for cid in seen):
+            if names(collected, name):
+                if "[" in pattern and not (pattern in seen if "*" not in pattern else any(map(regex.match, seen))):
                     problem = f"names the case {pattern!r}, which the check {name} does not have"
                 else:
                     continue
-            elif any(fnmatch.fnmatchcase(c, name) for c in known):
-                continue  # a check of the kit this run did not collect
             else:
+                if shipped is None:
+                    shipped = shipped_check_names()
+                if names(shipped, name):
+                    continue  # a check of the kit this run did not collect
                 problem = f"names {pattern!r}, which is no check of the kit (renamed or removed?)"
             raise pytest.UsageError(
                 f"--expectations={entry.where}: {problem}; remove the entry, or refresh the file with "

@@ -249,3 +249,33 @@ def test_tornado_ships_one_file_for_every_release() -> None:
     assert {p.stem for p in SHIPPED} <= {*FAMILIES.values(), *ADAPTER_FAMILIES}
     assert expectations.shipped("tornado") == DEVIATIONS / "tornado.toml"
     assert expectations.shipped("cyclone") is None and expectations.shipped("../tornado") is None
+
+
+@pytest.mark.parametrize("pattern", ["a.b", "a.b[c]", "a.b[code-*]", "a.*", "a.b*", "a.b[*]", "a.b[", "a.b]"])
+def test_a_pattern_without_a_glob_matches_as_its_regular_expression_would(pattern: str) -> None:
+    """Patterns without ``*`` are matched by string comparison (a run asks for each of its
+    thousand checks); the meaning is the regular expression's: ``*`` any run, a bare name
+    its cases too, brackets literal."""
+    import re
+
+    from conformance.expectations import _compile
+
+    body = ".*".join(re.escape(part) for part in pattern.split("*"))
+    regex = re.compile(body + ("(?:\\[.*\\])?" if "[" not in pattern and "*" not in pattern else "") + "\\Z", re.S)
+    ids = ["a.b", "a.b[c]", "a.b[code-1]", "a.bc", "a.b[]", "a.b[", "a.b[c]d", "a.b[c]d]", "a.bb[c]", "b.a", "a.b]"]
+    assert [i for i in ids if _compile(pattern).match(i)] == [i for i in ids if regex.match(i)]
+
+
+def test_the_entries_naming_a_check_are_found_in_file_order_by_the_index() -> None:
+    """`ExpectationSet.match` looks up its candidates in an index; a glob, a bare name and a
+    case that all name one check are still found, and two of them are still an error."""
+    entries = [
+        expectations._entry("http11.x", {"reason": "bare"}, "f:1"),
+        expectations._entry("http11.y*", {"reason": "glob"}, "f:2"),
+        expectations._entry("http11.x", {"reason": "cases", "cases": ["c"]}, "f:3"),
+    ]
+    assert ExpectationSet(entries[1:]).match("http11.yes[c]").reason == "glob"  # type: ignore[union-attr]
+    assert ExpectationSet(entries[1:]).match("http11.x[c]").reason == "cases"  # type: ignore[union-attr]
+    assert ExpectationSet(entries[1:]).match("http11.x[d]") is None
+    with pytest.raises(ExpectationsError, match=r"'http11\.x' and 'http11\.x'"):
+        ExpectationSet(entries).match("http11.x[c]")

@@ -585,3 +585,48 @@ async def test_c_fails_plainly(impl):
     result = pytester.runpytest("--impl=tornado", "test_checks.py", "-rs")
     result.assert_outcomes(passed=1, skipped=1, failed=1)
     result.stdout.fnmatch_lines(["*this port lacks a keyword argument*"])
+
+
+HELPER_CHECK = """
+import pytest
+from conformance import check, Level, Violation
+pytestmark = pytest.mark.http11
+
+def judge(status):
+    if status != 400:
+        raise Violation("the server answered a request without Host", expected="400", observed=str(status))
+
+def hidden(status):
+    __tracebackhide__ = True
+    judge(status)
+
+@check("RFC 9112 §3.2", Level.MUST)
+def test_refuses(impl):
+    hidden(200)
+
+@check("RFC 9112 §3.2", Level.MUST)
+def test_asserts(impl):
+    status = 200
+    assert status == 400, "answered"
+"""
+
+
+def test_a_verdict_is_reported_in_the_short_style_without_pytests_source_analysis(pytester: pytest.Pytester) -> None:
+    """A `Violation` is reported by the kit (conformance/_failure_repr.py) in ``--tb=short``'s
+    layout: each frame from the check down, hidden frames left out, then the message; any
+    other exception keeps pytest's own report (with its assertion introspection)."""
+    pytester.makepyfile(test_checks=HELPER_CHECK)
+    result = pytester.runpytest("test_checks.py")
+    result.stdout.fnmatch_lines(
+        [
+            "test_checks.py:*: in test_refuses",
+            "    hidden(200)",
+            "test_checks.py:*: in judge",
+            '    raise Violation("the server answered a request without Host", expected="400", observed=str(status))',
+            "E   conformance.errors.Violation: the server answered a request without Host",
+            "E   expected: 400",
+            "E   observed: 200",
+        ]
+    )
+    assert "in hidden" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["E   AssertionError: answered", "E   assert 200 == 400"])
