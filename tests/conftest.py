@@ -274,6 +274,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 FEATURES_SINCE = {
     # gen.with_timeout(message=...): Tornado 6.6.0 release notes
     "coroutines.with_timeout_message_becomes_the_timeout_error_message": "6.6",
+    # the cross_origin_protection setting and check_trusted_origin: Tornado 6.6.0 release notes
+    "cookies.cross_origin_protection_refuses_cross_origin_state_changes": "6.6",
 }
 
 
