@@ -9,7 +9,11 @@ check armed, so "pending" means the timeout never fired.
 from __future__ import annotations
 
 import asyncio
+import threading
+import warnings
 from typing import Any
+
+from conformance import Violation
 
 
 def later(impl: Any, value: Any = None, delay: float | None = None) -> Any:
@@ -71,3 +75,32 @@ def timeout_error(impl: Any) -> type[BaseException]:
     """The timeout exception of the implementation's release."""
     # tornado.util.TimeoutError since 5.0; gen.TimeoutError (the same class later) before.
     return getattr(impl.part("util"), "TimeoutError", None) or impl.part("gen").TimeoutError
+
+
+def in_fresh_loop(impl, body, timeout):
+    """Run ``body(loop)`` in a new thread with a new ``IOLoop()``; return what it returned.
+
+    The loop is closed (with its fds) in that thread before it ends; what ``body`` raised
+    is re-raised here."""
+    IOLoop = impl.part("ioloop").IOLoop
+    outcome = {}
+
+    def main():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loop = IOLoop()
+            try:
+                outcome["value"] = body(loop)
+            except BaseException as exc:
+                outcome["error"] = exc
+            finally:
+                loop.close(all_fds=True)
+
+    thread = threading.Thread(target=main, name="conformance-run-sync", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise Violation(f"a fresh IOLoop's run_sync did not return within {timeout:g}s (--conformance-timeout)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

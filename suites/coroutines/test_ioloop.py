@@ -11,42 +11,14 @@ in a worker thread of their own and close it there, leaving no thread or fd behi
 from __future__ import annotations
 
 import threading
-import warnings
 
 import pytest
 
 from conformance import Level, Violation, check, requires
 
+from ._support import in_fresh_loop as _in_fresh_loop
+
 pytestmark = [pytest.mark.coroutines, requires("ioloop", "concurrent", "gen")]
-
-
-def _in_fresh_loop(impl, body, timeout):
-    """Run ``body(loop)`` in a new thread with a new ``IOLoop()``; return what it returned.
-
-    The loop is closed (with its fds) in that thread before it ends; what ``body`` raised
-    is re-raised here."""
-    IOLoop = impl.part("ioloop").IOLoop
-    outcome = {}
-
-    def main():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            loop = IOLoop()
-            try:
-                outcome["value"] = body(loop)
-            except BaseException as exc:
-                outcome["error"] = exc
-            finally:
-                loop.close(all_fds=True)
-
-    thread = threading.Thread(target=main, name="conformance-run-sync", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise Violation(f"a fresh IOLoop's run_sync did not return within {timeout:g}s (--conformance-timeout)")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 class OperationFailed(Exception):
