@@ -12,7 +12,9 @@ Rules of this module:
 
 1. The checks reach signed values through the documented handler API only: an
    application of the implementation signs with ``RequestHandler.create_signed_value``
-   and reads with ``get_signed_cookie(name, value=...)`` (``_support.serve_signer``).
+   and reads with ``get_signed_cookie(name, value=...)`` (``_support.serve_signer``; the
+   byte-for-byte check signs every golden vector's inputs in one request per application,
+   ``_sign_all``, each call still ``create_signed_value``).
 2. Values come from reference Tornado (the golden vectors of
    ``conformance.fixtures.vectors``, signed 2023-11-14, read with a ``max_age_days``
    that covers them) or from the kit's own signer of the documented formats
@@ -23,6 +25,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +35,20 @@ import pytest
 
 from conformance import Level, Violation, check, hypothesis_property, requires
 
-from ._support import CENTURY, DAY, Read, Signer, Vector, now, serve_signer, sign, timestamp_of, vector, vectors
+from ._support import (
+    CENTURY,
+    DAY,
+    Read,
+    Signer,
+    Vector,
+    now,
+    serve_signer,
+    sign,
+    signing_methods,
+    timestamp_of,
+    vector,
+    vectors,
+)
 
 pytestmark = [pytest.mark.cookies, requires("web", "httpserver", features=("signed_cookies",))]
 
@@ -66,11 +82,20 @@ async def test_reference_signed_values_decode_to_their_values(impl, server, http
     exactly its payload: an application moving from Tornado logs nobody out."""
     all_vectors = vectors()
     signers = _signers(impl, server, [(v.secret, None) for v in all_vectors])
+    # One request per application: its handler makes every call, each judged on its own.
+    batches: dict[tuple[str, int | None], list[Vector]] = {}
+    for v in all_vectors:
+        batches.setdefault((_key(v.secret), None), []).append(v)
+    answers: dict[str, tuple[bytes | None, str]] = {}
+    for key, batch in batches.items():
+        reads = [Read(v.name, v.signed, {"max_age_days": CENTURY}) for v in batch]
+        for v, answer in zip(batch, await signers[key].read(http, reads)):
+            answers[v.id] = answer
     wrong = []
     for v in all_vectors:
         signer = signers[(_key(v.secret), None)]
         read = Read(v.name, v.signed, {"max_age_days": CENTURY})
-        [(got, error)] = await signer.read(http, [read])
+        got, error = answers[v.id]
         if error or got != v.value:
             wrong.append(f"{v.describe()}: {read.call(signer.getter)} {error or f'returned {got!r}'}")
     if wrong:
@@ -80,6 +105,59 @@ async def test_reference_signed_values_decode_to_their_values(impl, server, http
             "in a Tornado-compatible implementation.",
             observed=f"\n{_mismatches(wrong)}",
         )
+
+
+async def _sign_all(
+    impl: Any, server: Any, http: Any, secret: Any, key_version: int | None, batch: list[Vector]
+) -> list[str]:
+    """What ``self.create_signed_value(name, value, version=...)`` returned for each vector
+    of ``batch``, in one request to an application with that ``cookie_secret`` and
+    ``key_version`` (``_support.serve_signer`` signs one value per request; a request costs
+    more than the signing)."""
+    __tracebackhide__ = True
+    web = impl.part("web")
+    signing_methods(web)  # not provided without the signed-cookie API
+
+    class SignAllHandler(web.RequestHandler):
+        def post(self) -> None:
+            answers = []
+            for name, hexed, version in json.loads(self.request.body):
+                try:
+                    signed = self.create_signed_value(name, bytes.fromhex(hexed), version=version)
+                except Exception as exc:
+                    answers.append([None, f"raised {type(exc).__name__}: {exc}"])
+                    continue
+                answers.append([signed.decode("ascii") if isinstance(signed, bytes) else signed, ""])
+            self.set_header("Content-Type", "application/json")
+            self.write(json.dumps(answers))
+
+    settings: dict[str, Any] = {"cookie_secret": secret}
+    if key_version is not None:
+        settings["key_version"] = key_version
+    listening = server.serve([("/sign-all", SignAllHandler)], settings)
+    body = json.dumps([[v.name, v.value.hex(), v.version] for v in batch]).encode()
+    response = await http.request(listening, "POST", "/sign-all", body=body)
+    try:
+        answers = json.loads(response.body) if response.status == 200 else None
+    except ValueError:
+        answers = None
+    if not isinstance(answers, list) or len(answers) != len(batch):
+        raise Violation(
+            f"a handler calling self.create_signed_value(name, value, version=...) for {len(batch)} inputs failed as "
+            "a whole (it reports what each call returned or raised): the handler method signs any byte string "
+            "(Tornado docs: RequestHandler.create_signed_value).",
+            expected="200",
+            observed=f"{response.describe()} with body {response.body[:300]!r}",
+        )
+    for v, (_, error) in zip(batch, answers):
+        if error:
+            raise Violation(
+                f"a handler calling self.create_signed_value({v.name!r}, {v.value!r}, version={v.version}) failed: "
+                "the handler method signs any byte string (Tornado docs: RequestHandler.create_signed_value).",
+                expected="the signed value",
+                observed=error,
+            )
+    return [str(signed) for signed, _ in answers]
 
 
 #: How far from the kit's clock the timestamp of a value the implementation has just
@@ -98,12 +176,18 @@ async def test_signed_values_are_byte_identical_to_reference_for_the_same_clock(
     timestamp it carries (now), as the kit computes it and reference Tornado produced
     it for the vectors, so values it issues validate in Tornado."""
     all_vectors = vectors()
-    signers = _signers(impl, server, [(v.secret, v.key_version) for v in all_vectors])
+    # One application, and one request, per (cookie_secret, key_version) setting.
+    batches: dict[tuple[str, int | None], list[Vector]] = {}
+    for v in all_vectors:
+        batches.setdefault((_key(v.secret), v.key_version), []).append(v)
+    before = now()
+    every_signed: dict[str, str] = {}
+    for batch in batches.values():
+        signed_batch = await _sign_all(impl, server, http, batch[0].secret, batch[0].key_version, batch)
+        every_signed.update((v.id, signed) for v, signed in zip(batch, signed_batch))
     wrong = []
     for v in all_vectors:
-        signer = signers[(_key(v.secret), v.key_version)]
-        before = now()
-        signed = await signer.sign(http, v.name, v.value, v.version)
+        signed = every_signed[v.id]
         stamp = timestamp_of(signed)
         if stamp is None or not before - _NOW_TOLERANCE <= stamp <= now() + _NOW_TOLERANCE:
             wrong.append(f"{v.describe()}: signed as {signed!r}, which carries no timestamp of the present")
@@ -345,8 +429,18 @@ def test_tampered_signed_values_are_rejected_property(
     from hypothesis import assume
 
     signer = _property_signer(impl, server)
-    signed = run_client(signer.sign, http, name, value, version)
-    [(got, error)] = run_client(signer.read, http, [Read(name, signed)])
+
+    async def exchange() -> tuple[str, int, str, list[tuple[bytes | None, str]]]:
+        # Two requests per example: sign, then one handler call reading the value as signed
+        # and one reading it tampered with (each read judged on its own).
+        signed = await signer.sign(http, name, value, version)
+        index = int(position * len(signed))
+        tampered = signed[:index] + chr(replacement) + signed[index + 1 :]
+        reads = [Read(name, signed)] + ([Read(name, tampered)] if tampered != signed else [])
+        return signed, index, tampered, await signer.read(http, reads)
+
+    signed, index, tampered, answers = run_client(exchange)
+    got, error = answers[0]
     if error or got != value:
         raise Violation(
             f"create_signed_value({name!r}, {value!r}, version={version}) gave {signed!r}, which "
@@ -354,10 +448,8 @@ def test_tampered_signed_values_are_rejected_property(
             expected=repr(value),
             observed=error or f"returned {got!r}",
         )
-    index = int(position * len(signed))
-    assume(ord(signed[index]) != replacement)
-    tampered = signed[:index] + chr(replacement) + signed[index + 1 :]
-    [(got, error)] = run_client(signer.read, http, [Read(name, tampered)])
+    assume(tampered != signed)
+    got, error = answers[1]
     if error or got is not None:
         raise Violation(
             f"create_signed_value({name!r}, {value!r}, version={version}) gave {signed!r}; with byte {index} changed "

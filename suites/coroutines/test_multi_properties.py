@@ -85,7 +85,7 @@ def _expected(tree):
     {"tree": _children, "shuffle": lambda st: st.permutations(range(MAX_LEAVES))},
     seed=5_2024_0613,
     examples=EXAMPLES,
-    ci_max_examples=12,
+    ci_max_examples=6,
 )
 def test_multi_resolves_random_trees_to_their_structure_or_first_error(impl, ioloop, tree, shuffle):
     """gen.multi: "If ``children`` is a list, the result is a list of results in the same

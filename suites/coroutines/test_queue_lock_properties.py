@@ -151,7 +151,7 @@ QUEUE_EXAMPLES = [
     {"maxsize": lambda st: st.integers(0, 3), "calls": _queue_calls},
     seed=8_2026_1205,
     examples=QUEUE_EXAMPLES,
-    ci_max_examples=15,
+    ci_max_examples=8,
 )
 @pytest.mark.parametrize("kind", KINDS)
 def test_random_puts_and_gets_hand_out_every_item_once_in_the_queue_order(impl, ioloop, kind, maxsize, calls):
