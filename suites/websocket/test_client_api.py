@@ -414,7 +414,7 @@ async def test_client_ping_timeout_closes_a_server_that_never_answers(impl, iolo
             return list(conn.pings), closed
 
         async def client_side():
-            client = await websocket.websocket_connect(kit.url("/"), ping_interval=0.02, ping_timeout=0.02)
+            client = await websocket.websocket_connect(kit.url("/"), ping_interval=0.01, ping_timeout=0.01)
             try:
                 return await _bounded(impl, client.read_message(), conformance_timeout)
             finally:
@@ -424,7 +424,7 @@ async def test_client_ping_timeout_closes_a_server_that_never_answers(impl, iolo
     pings, closed = talk.kit
     if not pings or talk.impl is not None or talk.impl_error is not None:
         raise Violation(
-            "with ping_interval=0.02 and ping_timeout=0.02, the client did not ping, then close the connection "
+            "with ping_interval=0.01 and ping_timeout=0.01, the client did not ping, then close the connection "
             "to a server that never answers, ending read_message with None.",
             expected="a ping, the connection closed, read_message -> None",
             observed=f"pings {pings!r}, then {closed.describe()}; read_message -> {talk.impl!r} "

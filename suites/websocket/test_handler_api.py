@@ -869,19 +869,20 @@ async def test_message_within_websocket_max_message_size_is_delivered(impl, serv
         await _judge_size(conn, size, sent, f"websocket_max_message_size={limit}", refused=False)
 
 
-#: The ping interval of the keep-alive check (the ping timeout is left to its default).
+#: The ping intervals of the keep-alive check (the ping timeout is left to its default): the
+#: short one first; only when it does not pass (a stall on a loaded machine can lengthen
+#: the gaps between pings, or delay a pong past the 0.03 s timeout) is the check run again,
+#: and judged, with the long one. A pass with the short one is conclusive: a load can only
+#: lengthen the gaps between pings, and a pong cannot come later than the ping timeout (one
+#: interval) without the connection closing, so the shortest gap between pongs is never
+#: under two intervals unless the pings are less than two intervals apart.
+_SHORT_INTERVAL = 0.03
 _INTERVAL = 0.07
 
 
-@check("Tornado docs: WebSocketHandler.ping_interval (6.5.2: pings at the configured interval again)", Level.TORNADO)
-async def test_ping_interval_is_kept_when_pongs_come_back(impl, server, ws):
-    """Tornado docs, ping_interval: "If this is non-zero, the websocket will send a ping
-    every ping_interval seconds." ping_timeout: "Default: equal to the ping_interval" (6.5;
-    before, the larger of three intervals and 30 s). With an interval of 0.07 s, no
-    timeout set and a peer that answers every ping at once, on_pong notes the loop's time
-    (IOLoop.time) of the first three pongs. A load can only lengthen the gaps between
-    pings, so the shortest gap must stay under two intervals (6.5.0-6.5.1 waited the
-    timeout again on top of the interval: three intervals between pings)."""
+async def _pong_gaps(impl: Any, server: Any, ws: Any, interval: float) -> tuple[Any, list[float], Any]:
+    """The reply after three pongs (or how the connection ended), the gaps between the first
+    three pongs on the implementation's clock, and the connection."""
     websocket = impl.part("websocket")
     ioloop = impl.part("ioloop")
     times = Trace()
@@ -892,15 +893,35 @@ async def test_ping_interval_is_kept_when_pongs_come_back(impl, server, ws):
             if len(times.events) == 3:
                 self.write_message("three pongs")
 
-    srv = server.serve([("/ws", Handler)], {"websocket_ping_interval": _INTERVAL})
+    srv = server.serve([("/ws", Handler)], {"websocket_ping_interval": interval})
     async with await ws.open(srv, "/ws") as conn:
         try:
             message = await conn.receive_message()  # pings are answered on the way
         except ConnectionClosedError as exc:
             message = how_it_ended(exc.closed)
     stamps = times.events[:3]
-    gaps = [round(b - a, 3) for a, b in zip(stamps, stamps[1:])]
-    if message != "three pongs" or not gaps or min(gaps) >= 2 * _INTERVAL:
+    return message, [round(b - a, 3) for a, b in zip(stamps, stamps[1:])], conn
+
+
+def _pings_kept(message: Any, gaps: list[float], interval: float) -> bool:
+    return message == "three pongs" and bool(gaps) and min(gaps) < 2 * interval
+
+
+@check("Tornado docs: WebSocketHandler.ping_interval (6.5.2: pings at the configured interval again)", Level.TORNADO)
+async def test_ping_interval_is_kept_when_pongs_come_back(impl, server, ws):
+    """Tornado docs, ping_interval: "If this is non-zero, the websocket will send a ping
+    every ping_interval seconds." ping_timeout: "Default: equal to the ping_interval" (6.5;
+    before, the larger of three intervals and 30 s). With an interval of 0.03 s (then, if
+    that does not pass, 0.07 s, which is judged), no timeout set and a peer that answers
+    every ping at once, on_pong notes the loop's time (IOLoop.time) of the first three
+    pongs. A load can only lengthen the gaps between pings, so the shortest gap must stay
+    under two intervals (6.5.0-6.5.1 waited the timeout again on top of the interval: three
+    intervals between pings)."""
+    message, gaps, conn = await _pong_gaps(impl, server, ws, _SHORT_INTERVAL)
+    if _pings_kept(message, gaps, _SHORT_INTERVAL):
+        return
+    message, gaps, conn = await _pong_gaps(impl, server, ws, _INTERVAL)
+    if not _pings_kept(message, gaps, _INTERVAL):
         raise Violation(
             f"with websocket_ping_interval={_INTERVAL} (the ping timeout its default) and a peer answering each ping at "
             "once, the pings did not come every interval: the shortest gap between their pongs, on the "

@@ -66,7 +66,9 @@ def _cached(server: Any, name: str, build: Any) -> Any:
 #: Tried first, whatever the seed (the proof of the broken implementations rests on them): a
 #: message right after a ping with another message behind it (and non-ASCII text, binary that
 #: is not UTF-8), pings back to back, and a sequence that is all pings (the tail's messages
-#: follow the last one).
+#: follow the last one). The ci profile generates 4 examples after them (``ci_max_examples``;
+#: each costs a connection and an exchange, about 8 ms): the broken implementations that
+#: name these checks fail them with these three and a single generated example.
 EXAMPLES = [
     [("text", "before ✓"), ("ping", b"p"), ("text", "right after the ping"), ("binary", b"\x00\xff")],
     [("ping", b"same"), ("ping", b"same"), ("binary", b""), ("ping", b"other")],
@@ -79,7 +81,7 @@ EXAMPLES = [
     {"items": _items},
     seed=6455_0552,
     examples=[{"items": items} for items in EXAMPLES],
-    ci_max_examples=10,
+    ci_max_examples=4,
     wire=True,
 )
 def test_random_messages_and_pings_echo_in_order_and_each_ping_is_answered_with_its_payload(
@@ -205,7 +207,7 @@ def _script_handler(impl: Any) -> type:
     {"items": _items},
     seed=6455_0553,
     examples=[{"items": items} for items in EXAMPLES],
-    ci_max_examples=10,
+    ci_max_examples=4,
     wire=True,
 )
 def test_random_handler_writes_and_pings_reach_the_peer_in_order_and_pongs_reach_on_pong(

@@ -44,7 +44,11 @@ def _frames(message: str | bytes, count: int, pings: bool) -> bytes:
 
 #: Tried first, whatever the seed (the proof of the broken implementations rests on them):
 #: non-ASCII text in three fragments with pings between them, binary that is not UTF-8 in
-#: two fragments, and a 70000-byte text (a 64-bit payload length) after a short one.
+#: two fragments, and a 70000-byte text (a 64-bit payload length) after a short one. The
+#: ci profile generates 4 examples after them (``ci_max_examples``): a generated sequence
+#: of two or more messages costs about 40 ms, as the echo handler's second small write
+#: waits for the client's delayed ACK (Nagle's algorithm), and the broken implementations
+#: that name this check fail it with these three and a single generated example.
 EXAMPLES = [
     [("héllo wörld ✓", 3, True)],
     [(b"\x00\x01\xfe\xff", 2, False)],
@@ -65,7 +69,7 @@ def _echo_server(impl: Any, server: Any) -> Any:
     {"items": _items},
     seed=6455_0504,
     examples=[{"items": items} for items in EXAMPLES],
-    ci_max_examples=10,
+    ci_max_examples=4,
     wire=True,
 )
 def test_random_message_sequences_echo_back_exactly_and_in_order(impl, server, ws, run_client, items):
