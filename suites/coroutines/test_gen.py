@@ -375,7 +375,7 @@ def test_with_timeout_logs_a_late_failure_unless_it_is_quiet(impl, ioloop, case)
     async def scenario():
         inner = Future()
         outcome = await _outcome(
-            impl, gen.with_timeout(datetime.timedelta(seconds=0.05), inner, quiet_exceptions=quiet)
+            impl, gen.with_timeout(datetime.timedelta(seconds=0.01), inner, quiet_exceptions=quiet)
         )
         if inner.done():
             return outcome, "done"
@@ -400,7 +400,7 @@ def test_with_timeout_logs_a_late_failure_unless_it_is_quiet(impl, ioloop, case)
     ioloop.barrier()
     if not (outcome[0] == "raised" and isinstance(outcome[1], _timeout_error(impl))):
         raise Violation(
-            "gen.with_timeout(50 ms, a Future nobody resolves) did not raise TimeoutError.",
+            "gen.with_timeout(10 ms, a Future nobody resolves) did not raise TimeoutError.",
             expected="raised TimeoutError",
             observed=_describe(outcome),
         )
@@ -421,18 +421,18 @@ def test_with_timeout_takes_an_absolute_deadline(impl, ioloop):
     """gen.with_timeout: "Raises `TimeoutError` if the input future does not complete before
     ``timeout``, which may be specified in any form allowed by `.IOLoop.add_timeout` (i.e. a
     `datetime.timedelta` or an absolute time relative to `.IOLoop.time`)". A float is a
-    deadline, not a duration: ``IOLoop.time() + 0.05`` expires 50 ms from now."""
+    deadline, not a duration: ``IOLoop.time() + 0.01`` expires 10 ms from now."""
     gen, Future = impl.part("gen"), impl.part("concurrent").Future
     loop_class = impl.part("ioloop").IOLoop
 
     async def scenario():
-        deadline = loop_class.current().time() + 0.05
+        deadline = loop_class.current().time() + 0.01
         return await _outcome(impl, gen.with_timeout(deadline, Future()))
 
     outcome = ioloop.call(scenario)
     if not (outcome[0] == "raised" and isinstance(outcome[1], _timeout_error(impl))):
         raise Violation(
-            "gen.with_timeout(IOLoop.time() + 0.05, a Future nobody resolves) had not raised TimeoutError once a timer "
+            "gen.with_timeout(IOLoop.time() + 0.01, a Future nobody resolves) had not raised TimeoutError once a timer "
             "due 0.2 s after that deadline had run: the float was not read as an absolute deadline.",
             expected="raised TimeoutError",
             observed=_describe(outcome),
@@ -462,7 +462,8 @@ def test_with_timeout_message_becomes_the_timeout_error_message(impl, ioloop, fo
         except TypeError:
             return None
         facts = {"in time": _describe(await _outcome(impl, in_time)), "calls after in time": len(calls)}
-        expired = await _outcome(impl, gen.with_timeout(datetime.timedelta(seconds=0.05), Future(), message=given))
+        # the Future that expires waits 10 ms; the one in time has 50 ms, room for a loaded machine
+        expired = await _outcome(impl, gen.with_timeout(datetime.timedelta(seconds=0.01), Future(), message=given))
         facts["expired"] = f"{type(expired[1]).__name__}: {expired[1]}" if expired[0] == "raised" else expired[0]
         facts["calls"] = len(calls)
         return facts

@@ -52,7 +52,7 @@ def test_run_sync_returns_result_raises_exception_and_times_out(impl, conformanc
         for name, func, kwargs in (
             ("returns", returns, {}),
             ("raises", raises, {}),
-            ("never", never, {"timeout": 0.05}),
+            ("never", never, {"timeout": 0.01}),
         ):
             try:
                 observed[name] = ("returned", loop.run_sync(func, **kwargs))
@@ -73,7 +73,7 @@ def test_run_sync_returns_result_raises_exception_and_times_out(impl, conformanc
     how, what = observed["never"]
     if not (how == "raised" and isinstance(what, timeout_error)):
         raise Violation(
-            "IOLoop.run_sync(a coroutine that never finishes, timeout=0.05) did not raise a TimeoutError when the "
+            "IOLoop.run_sync(a coroutine that never finishes, timeout=0.01) did not raise a TimeoutError when the "
             "timeout expired.",
             expected=f"raised {timeout_error.__module__}.{timeout_error.__qualname__}",
             observed=f"{how} {what!r}",
