@@ -310,7 +310,7 @@ async def _served_after(http, srv) -> None:
 
 #: How long the client reads for an answer that, after `_served_after`, is already on its
 #: way (bytes written before the later answers): it bounds a wait, never decides a verdict.
-_ALREADY_SENT = 0.05
+_ALREADY_SENT = 0.01
 
 
 async def _answer_so_far(conn) -> bytes:

@@ -33,7 +33,7 @@ from conformance import Level, Violation, check, not_provided, requires
 pytestmark = [pytest.mark.http11, requires("httpclient")]
 
 #: A timeout that must elapse (the server never answers): short, judged by the outcome only.
-SHORT = 0.05
+SHORT = 0.01
 #: The request_timeout of a request queued behind max_clients busy ones: a client that does
 #: not queue it must have sent it to the kit's server before this elapses, even on a loaded
 #: machine, for the defect to be seen.
@@ -180,7 +180,7 @@ async def test_client_request_timeout_ends_the_fetch_with_code_599(h11_server, r
     fetch: "The ``raise_error=False`` argument only affects the ``HTTPError`` raised when a
     non-200 response code is used, instead of suppressing all errors" (before 6.0 the 599
     came back as a response carrying the error: read as the same outcome). The kit's server
-    reads the request and never answers; ``request_timeout`` is 0.05 s."""
+    reads the request and never answers; ``request_timeout`` is 0.01 s."""
     origin = await h11_server.listen(_silent())
     outcome = await _fetch(h11_server, origin.url("/silent"), request_timeout=SHORT, raise_error=raise_error)
     if not _is_timeout(outcome):
@@ -219,7 +219,7 @@ async def test_client_connect_timeout_ends_the_fetch_with_code_599(h11_server):
     e.g. for a timeout." The kit listens with a backlog of 0 and fills its accept queue with
     connections it never accepts, until one more connection does not complete (on Linux the
     client's SYN is then dropped: how many fit depends on the runtime's listen(), 1 on
-    CPython, more on PyPy); elsewhere the check is not run. ``connect_timeout`` is 0.05 s;
+    CPython, more on PyPy); elsewhere the check is not run. ``connect_timeout`` is 0.01 s;
     ``request_timeout`` keeps its default."""
     if not sys.platform.startswith("linux"):
         not_provided("a listener that never completes a connection is deterministic on Linux loopback only")
@@ -324,7 +324,7 @@ async def test_client_queues_requests_beyond_max_clients(h11_server, max_clients
 async def test_client_runs_a_queued_request_once_a_slot_frees(h11_server):
     """Tornado docs, SimpleAsyncHTTPClient: "when this limit is reached additional requests
     will be queued". A queued request runs once a request in progress ends: with
-    ``max_clients=1``, /busy (never answered, ``request_timeout`` 0.05 s) ends with its
+    ``max_clients=1``, /busy (never answered, ``request_timeout`` 0.01 s) ends with its
     timeout, and /next, queued behind it, must then be sent and answered."""
 
     async def respond(request, conn):

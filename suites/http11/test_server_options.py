@@ -10,8 +10,8 @@ http1connection.HTTP1ConnectionParameters; RFC 9110 §12.5.3 (Accept-Encoding), 
 request lines and the decoding of request bodies are judged in test_fields.py,
 test_request_target.py and test_request_attributes.py; here only where the bounds lie.
 
-Timeouts are judged by events, never by durations: the option is set to 0.05 s (1 s where a
-request sent right after the connect must beat it) and the check waits, with the run's
+Timeouts are judged by events, never by durations: the option is set to 0.01 s (0.1 s, then
+1 s, where a request sent right after the connect must beat it) and the check waits, with the run's
 deadline, for the close it causes; "still open" is judged by an exchange made after another
 connection showed that the timeout had elapsed.
 """
@@ -38,13 +38,13 @@ TEXT = b"".join(b"line %03d of a response body that compresses well\n" % i for i
 #: The timeout of the cases where nothing is due before it elapses (a connection that sends
 #: nothing, half a head, half a body): whenever it elapses, even before the kit's bytes
 #: arrive, the verdict is the same, so it can be short; the wait is the run's time.
-SHORT = 0.05
+SHORT = 0.01
 #: The idle timeouts tried, shortest first, where a request sent right after the connect
 #: must arrive before the timeout elapses (the timer starts at the accept). A pass at the
 #: short one is conclusive; a close before the request was served may be a starved loaded
 #: machine's slowness, so the next is tried, and the verdict is the longest one's (wide
 #: enough for such a machine).
-ROOMY = (0.2, 1.0)
+ROOMY = (0.1, 1.0)
 
 
 def _tokens(response: Any, name: str) -> list[str]:
@@ -415,7 +415,7 @@ async def test_idle_connection_is_closed_after_idle_connection_timeout(impl, ser
     may wait for a request head (HTTP1ConnectionParameters: "header_timeout: how long to
     wait for all headers (seconds)"): a connection that sends nothing, a keep-alive
     connection idle after its response, and a head that stops half-way are all closed
-    once it elapses (here 0.05 s; 0.2 s, then 1 s if the machine was too slow for it, where
+    once it elapses (here 0.01 s; 0.1 s, then 1 s if the machine was too slow for it, where
     a first request must arrive before it; the check waits for the close with the run's
     deadline)."""
     timeouts = ROOMY if when == "after-a-response" else (SHORT,)
@@ -458,8 +458,8 @@ async def test_a_connection_in_use_outlives_idle_connection_timeout(impl, server
     still working is not cut by it. The handler waits until the kit has seen another
     connection, opened after the request started, closed by the idle timeout (so the
     timeout has certainly elapsed for the busy one too); released, its response must
-    arrive. The timeout is 0.2 s, then 1 s when the shorter one failed (a starved machine
-    may not have read the request before 0.2 s)."""
+    arrive. The timeout is 0.1 s, then 1 s when the shorter one failed (a starved machine
+    may not have read the request before 0.1 s)."""
     for timeout in ROOMY:
         last = timeout == ROOMY[-1]
         handlers, gate, trace = _busy_app(impl)
