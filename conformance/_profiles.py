@@ -12,6 +12,7 @@ its ``pytest_configure`` anyway, and the kit chooses its profile first: `configu
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 PROFILES = ("ci", "thorough")
@@ -29,17 +30,31 @@ HYPOTHESIS_OPTIONS = (
 _registered = False
 
 
+def _storage_outside_the_project() -> None:
+    """Even with no example database, hypothesis keeps caches (the constants it reads from
+    local modules, its Unicode tables) under ``./.hypothesis/``: in the user's project, which
+    the kit leaves untouched. Unless the user chose a place for them
+    (``HYPOTHESIS_STORAGE_DIRECTORY``), they go to the user's cache directory instead
+    (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``tornado-conformance/hypothesis``), where
+    later runs find them. Hypothesis reads the variable when it first touches its storage."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(cache, "tornado-conformance", "hypothesis")
+
+
 def register() -> None:
     """Register the kit's profiles with hypothesis (once per process)."""
     global _registered
     if _registered:
         return
+    _storage_outside_the_project()
     from hypothesis import HealthCheck, settings
 
     common = dict(
         deadline=None,  # wire round trips vary on a loaded machine; the kit has its own deadlines
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        database=None,  # leave no .hypothesis/ directory in the user's project
+        database=None,  # no example database (nor, `_storage_outside_the_project`, a .hypothesis/ directory)
         # One verdict per check: the first failing example's, not a group of several
         # (whose kind, failed or non-strict, would be no single example's).
         report_multiple_bugs=False,

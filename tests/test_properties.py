@@ -102,3 +102,14 @@ def test_a_generated_argument_the_check_does_not_take_is_refused() -> None:
 
     with pytest.raises(TypeError, match="takes no argument m"):
         hypothesis_property({"m": lambda st: st.integers()})(test_x)
+
+
+def test_a_property_check_leaves_no_hypothesis_directory_in_the_project(pytester: pytest.Pytester) -> None:
+    # Even without an example database, hypothesis caches what it reads from local modules
+    # (test_checks.py here) under ./.hypothesis/ unless told otherwise (conformance._profiles).
+    pytester.makepyfile(test_checks=PROPERTY_CHECK)
+    result = pytester.runpytest_subprocess("--impl=tornado", "-p", "no:cacheprovider", "test_checks.py")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / ".hypothesis").exists(), sorted(
+        p.name for p in (pytester.path / ".hypothesis").iterdir()
+    )
