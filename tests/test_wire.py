@@ -887,17 +887,27 @@ def test_ws_handshake_without_an_answer_times_out_in_time() -> None:
 
 
 def test_ws_silent_peer_times_out_in_time_on_both_sides() -> None:
+    # Either side's deadline may expire first (the client may start waiting before the
+    # server does): the client keeps the connection open until the server's own timeout
+    # has come, so the server never sees the client's close instead.
+    server_timed_out = anyio.Event()
+
     async def server(conn: ServerConnection) -> Any:
         await conn.accept()
         started = time.monotonic()
-        with pytest.raises(Timeout) as caught:
-            await conn.receive_message()
+        try:
+            with pytest.raises(Timeout) as caught:
+                await conn.receive_message()
+        finally:
+            server_timed_out.set()
         return started, caught.value
 
     async def client(conn: WebSocketConnection) -> Any:
         started = time.monotonic()
         with pytest.raises(Timeout) as caught:
             await conn.receive_message()
+        with anyio.fail_after(LONG):
+            await server_timed_out.wait()
         return started, caught.value
 
     (server_started, server_error), (client_started, client_error) = run(lambda: ws_pair(server, client, SHORT))
