@@ -52,6 +52,11 @@ PARTS = (
     "template",
     "routing",
     "wsgi",
+    "tcpserver",
+    "tcpclient",
+    "locale",
+    "options",
+    "auth",
 )
 
 
