@@ -82,17 +82,20 @@ MODULES = (
 #: Modules the kit does not set out to judge, and why; they are still listed, so a check
 #: that starts to exercise them shows.
 OUT_OF_SCOPE = {
-    "auth": "third-party sign-in (OpenID, OAuth) talks to outside services; a check would need their servers",
     "autoreload": "development-time reloading of changed source files; nothing a request can observe",
     "log": "the format of Tornado's own log lines, which applications configure",
-    "options": "command-line and config-file parsing, independent of serving HTTP",
     "process": "forking worker processes and watching subprocesses; the harness runs one server thread",
     "testing": "helpers for an application's own unit tests, not behaviour a port must reproduce on the wire",
 }
 
 #: Checks left out of the traced run: their verdict depends on CPU time, which the
 #: profiler distorts.
-DESELECTED = ("-m", "not scale", "-k", "not parsing_time_grows_linearly")
+DESELECTED = (
+    "-m",
+    "not scale",
+    "-k",
+    "not parsing_time_grows_linearly and not fragmented_message_reassembly_time_grows_linearly",
+)
 
 
 def _suites_dir() -> str:

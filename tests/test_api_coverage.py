@@ -38,7 +38,10 @@ def _traced_checks(run: Any) -> set[str]:
     return {
         _plain(t["id"])
         for t in run.tests()
-        if t["area"] != "scale" and not _plain(t["id"]).endswith(".parsing_time_grows_linearly")
+        if t["area"] != "scale"
+        and not _plain(t["id"]).endswith(
+            (".parsing_time_grows_linearly", ".fragmented_message_reassembly_time_grows_linearly")
+        )
     }
 
 

@@ -58,3 +58,15 @@ def test_a_check_recorded_by_one_run_only_is_not_run_in_the_others(tmp_path: Pat
         f'<p class="not-run-count">{len(verdicts) + (int(already.group(1)) if already else 0)} cells are <em>not run</em>'
         in page
     )
+
+
+def test_every_check_tornado_does_not_provide_passes_in_the_curl_clients_run() -> None:
+    """Every check must be able to pass on an implementation the kit ships. The few that
+    Tornado's own default does not provide (curl_httpclient's features: proxies,
+    ``time_info``) must pass in the committed run of Tornado's curl client (`tox -e curl`)."""
+    newest = json.loads((RESULTS / "tornado66.json").read_text())
+    curl = {t["id"]: t["outcome"] for t in json.loads((RESULTS / "curl.json").read_text())["tests"]}
+    not_provided = [t["id"] for t in newest["tests"] if t["outcome"] == "skipped"]
+    assert not_provided, "Tornado 6.6.1's run skipped nothing: drop this test or CURL_ONLY in conftest.py"
+    not_passed = {cid: curl.get(cid, "not run") for cid in not_provided if curl.get(cid) != "passed"}
+    assert not not_passed, f"checks Tornado 6.6.1 does not provide and the curl client does not pass: {not_passed}"

@@ -83,6 +83,7 @@ TIMED = (
     "http11.idle_connection_is_closed_after_idle_connection_timeout",
     "http11.a_stalled_body_is_ended_by_body_timeout",
     "http11.parsing_time_grows_linearly",
+    "websocket.fragmented_message_reassembly_time_grows_linearly",
 )
 
 
