@@ -98,3 +98,35 @@ def test_console_script_version_names_the_kit_and_its_oracles() -> None:
     assert line.startswith("tornado-conformance ") and "pytest " in line, line
     for oracle in ("h11", "wsproto", "hypothesis", "anyio", "trio"):
         assert f"{oracle} " in line, line
+
+
+def test_console_script_is_run_whose_quick_exit_keeps_status_output_and_exit_handlers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The command skips the interpreter's finalisation (``tornado_conformance_cli.run``), and
+    loses nothing by it: the exit status, the report piped to a file, the results file, and
+    what an exit handler registered during the run does (a coverage tool's save, say)."""
+    import subprocess
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert config["project"]["scripts"]["tornado-conformance"] == "tornado_conformance_cli:run"
+    (tmp_path / "conftest.py").write_text(
+        "import atexit, pathlib\n"
+        "def pytest_configure(config):\n"
+        "    atexit.register(pathlib.Path('exit-handler-ran').write_text, 'yes')\n"
+    )
+    code = "import tornado_conformance_cli; tornado_conformance_cli.run()"
+    args = ["-p", "no:cacheprovider", "--conformance-json=out.json", "-m", "cookies", "-k", "xsrf_form_html"]
+    with open(tmp_path / "report.txt", "w") as report:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=tmp_path, stdout=report, stderr=subprocess.PIPE, timeout=300
+        )
+    text = (tmp_path / "report.txt").read_text()
+    assert proc.returncode == 0, text[-3000:] + proc.stderr.decode()[-3000:]
+    assert text.rstrip().splitlines()[-1].startswith("="), text[-500:]  # pytest's last line, flushed
+    assert "tornado-conformance summary" in text
+    assert '"tests"' in (tmp_path / "out.json").read_text()
+    assert (tmp_path / "exit-handler-ran").read_text() == "yes"
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "--impl=no_such_module_anywhere"], cwd=tmp_path, capture_output=True, timeout=300
+    )
+    assert proc.returncode == 4, proc.stderr.decode()
