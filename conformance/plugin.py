@@ -52,8 +52,6 @@ from .run import (
     RUN as _RUN_KEY,
 )
 
-_FROZEN_KEY = pytest.StashKey[bool]()  # this run froze the objects alive after collection
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "tornado-conformance")
@@ -359,7 +357,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         import gc
 
         gc.freeze()
-        config.stash[_FROZEN_KEY] = True
+        run.gc_frozen = True
     if not run.active or not config.option.markexpr:
         return
     from _pytest.mark.expression import Expression
@@ -553,10 +551,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if (run := config.stash.get(_RUN_KEY, None)) is not None:
         run.close()
-    if config.stash.get(_FROZEN_KEY, False):
-        import gc
+        if run.gc_frozen:
+            import gc
 
-        gc.unfreeze()  # a run in a longer-lived process (pytester, an IDE) leaves no frozen garbage
+            gc.unfreeze()  # a run in a longer-lived process (pytester, an IDE) leaves no frozen garbage
 
 
 __all__ = ["BACKENDS", "DEFAULT_IMPL", "DEFAULT_SCALE_CONNECTIONS", "DEFAULT_TIMEOUT", "suites_dir"]

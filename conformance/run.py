@@ -279,6 +279,9 @@ class Run:
         self.unresponsive: Unresponsive | None = None
         #: the shipped suites' area folders the -m expression cannot select (not collected)
         self.skipped_areas: frozenset[str] = frozenset()
+        #: the objects alive after collection were frozen out of the cyclic GC's view
+        #: (plugin.pytest_collection_finish); pytest_unconfigure hands them back
+        self.gc_frozen = False
 
     # -- building -----------------------------------------------------------------------
     @classmethod
