@@ -54,11 +54,12 @@ class Fix:
         return self.expectation.advisory or ""
 
 
-def shipped_fixes() -> list[Fix]:
-    """Every fix recorded in the expectations shipped for Tornado, oldest release first."""
+def shipped_fixes(family: str = "tornado") -> list[Fix]:
+    """Every fix recorded in the expectations shipped for ``family`` (Tornado's, or its curl
+    client's: ``tornado-curl``), oldest release first."""
     from .expectations import shipped
 
-    path = shipped("tornado")
+    path = shipped(family)
     if path is None:
         return []
     # A flaky entry's bounds say where a verdict depends on the machine, not what a release fixed.

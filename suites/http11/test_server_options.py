@@ -558,6 +558,45 @@ async def test_no_keep_alive_closes_after_every_response_and_says_so(impl, serve
         )
 
 
+@check(
+    "Tornado 4.5.0 release notes (tornado.httpserver); Tornado docs: HTTPServer (no_keep_alive), "
+    "HTTP1ConnectionParameters (no_keep_alive)",
+    Level.TORNADO,
+)
+@pytest.mark.parametrize(
+    "version, connection",
+    [
+        pytest.param("HTTP/1.1", None, id="http11"),
+        pytest.param("HTTP/1.1", "keep-alive", id="http11-keep-alive"),
+        pytest.param("HTTP/1.0", "keep-alive", id="http10-keep-alive"),
+    ],
+)
+async def test_no_keep_alive_closes_after_every_response(impl, server, http, version, connection):
+    """HTTP1ConnectionParameters: "no_keep_alive: If true, always close the connection after
+    one request", and ``HTTPServer`` passes its ``no_keep_alive`` keyword there (Tornado 4.5.0
+    made the option take effect again after it had been ignored). Only the close is judged
+    here, whatever the client asked for; what the response says about it (RFC 9112 §9.6's
+    'close' option, sent by Tornado from 5.0 on) is judged by
+    no_keep_alive_closes_after_every_response_and_says_so."""
+    srv = server.serve(echo_app(impl), no_keep_alive=True)
+    async with await http.connect(srv) as conn:
+        await conn.send(raw_request("GET", "/", f"Connection: {connection}" if connection else "", version=version))
+        response = await conn.receive_response()
+        assert response.body == echo_line("GET", "/"), f"GET / answered {response.describe()}"
+        try:
+            closed = await conn.closed_by_peer()
+        except Timeout:
+            closed = False
+    if not closed:
+        raise Violation(
+            f"a no_keep_alive server kept the connection open after its response to a {version} request"
+            f"{f' with Connection: {connection}' if connection else ''}.",
+            expected="the connection closed by the server after the response",
+            observed=f"still open after {conn.timeout:g}s, or more bytes sent",
+            transcript=conn.transcript,
+        )
+
+
 # -- size bounds: max_header_size, max_body_size, max_buffer_size ------------------------------
 
 LIMIT = 1024

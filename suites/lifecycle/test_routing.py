@@ -133,6 +133,34 @@ async def test_redirect_handler_substitutes_groups_and_honours_permanent(impl, s
     )
 
 
+@check("Tornado 4.5.0 release notes (tornado.web); Tornado docs: RedirectHandler", Level.TORNADO)
+async def test_redirect_handler_formats_matched_groups_into_its_url(impl, server, http):
+    """RedirectHandler "supports regular expression substitutions": "The final URL is formatted
+    with str.format and the substrings that match the capturing groups" (new in 4.5), so
+    "/{1}/{0}/{2}" sends /a/b/c/d to /b/a/c/d; ``permanent`` defaults to True (301) and False
+    gives 302. Requests without a query only: the query copy (5.0) is judged by
+    redirect_handler_substitutes_groups_and_honours_permanent."""
+    web = impl.part("web")
+    srv = server.serve(
+        [
+            (r"/swap/(.*?)/(.*?)/(.*)", web.RedirectHandler, {"url": "/{1}/{0}/{2}"}),
+            (r"/temporary/([a-z]+)", web.RedirectHandler, {"url": "/elsewhere/{0}", "permanent": False}),
+        ]
+    )
+    observed = Trace()
+    for path in ("/swap/a/b/c/d", "/temporary/page"):
+        response = await http.request(srv, "GET", path)
+        observed.add(f"GET {path} -> {summary(response, 'Location')}")
+    observed.assert_equal(
+        [
+            "GET /swap/a/b/c/d -> 301 Moved Permanently, Location: /b/a/c/d, body b''",
+            "GET /temporary/page -> 302 Found, Location: /elsewhere/page, body b''",
+        ],
+        "RedirectHandler formats its url with the captured groups (str.format) and answers 301 unless "
+        "permanent=False (302). The responses were:",
+    )
+
+
 @check("Tornado docs: Application settings default_handler_class, default_handler_args", Level.TORNADO)
 async def test_default_handler_class_answers_unmatched_paths(impl, server, http):
     """Application: "default_handler_class and default_handler_args: This handler will be used if
