@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import NonStrict, Timeout, Trace, Violation
+from conformance.wire import receive_some, with_deadline
 
 #: Methods the echo handler answers; HEAD is left out on purpose (its response has no body).
 ECHO_METHODS = ("get", "post", "put", "delete", "patch", "options")
@@ -258,3 +259,21 @@ async def _closes(conn: Any) -> bool:
         return bool(await conn.closed_by_peer())
     except Timeout:
         return False
+
+
+async def read_through_head(conn: Any, what: str, data: bytes = b"") -> bytes:
+    """``data`` (what was read already) and the bytes that follow it, up to the end of the
+    first response head (all of them, if the server closes first), within the deadline;
+    ``what`` names the wait in a timeout's verdict ("send a response head")."""
+
+    async def rest() -> bytes:
+        nonlocal data
+        while b"\r\n\r\n" not in data:
+            more = await receive_some(conn.stream, conn.transcript)
+            if not more:
+                break
+            data += more
+        return data
+
+    result: bytes = await with_deadline(conn.timeout, what, conn.transcript, rest)
+    return result

@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from conformance import Level, Trace, Violation, check, requires
-from conformance.wire import Response, receive_some, with_deadline
+from conformance.wire import Response, receive_some
 
 from ._apps import (
     MUST_400_AND_CLOSE,
@@ -24,6 +24,7 @@ from ._apps import (
     echo_app,
     echo_line,
     raw_request,
+    read_through_head,
 )
 
 pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
@@ -324,17 +325,7 @@ async def _answer_so_far(conn) -> bytes:
             data += more
     if not data or b"\r\n\r\n" in data:
         return data
-
-    async def rest() -> bytes:  # the head is on its way: read the rest of it
-        nonlocal data
-        while b"\r\n\r\n" not in data:
-            more = await receive_some(conn.stream, conn.transcript)
-            if not more:
-                break
-            data += more
-        return data
-
-    return await with_deadline(conn.timeout, "finish its response head", conn.transcript, rest)
+    return await read_through_head(conn, "finish its response head", data)  # the head is on its way
 
 
 async def _interim_or_late_answer(

@@ -19,9 +19,8 @@ import h11
 import pytest
 
 from conformance import Level, Violation, check, requires
-from conformance.wire import receive_some, with_deadline
 
-from ._apps import raw_request
+from ._apps import raw_request, read_through_head
 
 pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
 
@@ -46,18 +45,7 @@ def _app(impl):
 
 async def _first_head(conn) -> bytes:
     """The bytes up to the end of the first head the server sends (all it sent, if it closed first)."""
-    data = b""
-
-    async def read() -> bytes:
-        nonlocal data
-        while b"\r\n\r\n" not in data:
-            more = await receive_some(conn.stream, conn.transcript)
-            if not more:
-                break
-            data += more
-        return data
-
-    await with_deadline(conn.timeout, "send a response head", conn.transcript, read)
+    data = await read_through_head(conn, "send a response head")
     return data.partition(b"\r\n\r\n")[0] + b"\r\n\r\n" if b"\r\n\r\n" in data else data
 
 

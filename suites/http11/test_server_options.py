@@ -515,16 +515,16 @@ async def test_a_stalled_body_is_ended_by_body_timeout(impl, server, http, frami
 
 # -- no_keep_alive ---------------------------------------------------------------------------
 
+#: The requests a no_keep_alive server answers and closes after: whatever the client asks for.
+_NO_KEEP_ALIVE_REQUESTS = [
+    pytest.param("HTTP/1.1", None, id="http11"),
+    pytest.param("HTTP/1.1", "keep-alive", id="http11-keep-alive"),
+    pytest.param("HTTP/1.0", "keep-alive", id="http10-keep-alive"),
+]
+
 
 @check("RFC 9112 §9.6; Tornado docs: HTTPServer (no_keep_alive)", Level.MUST)
-@pytest.mark.parametrize(
-    "version, connection",
-    [
-        pytest.param("HTTP/1.1", None, id="http11"),
-        pytest.param("HTTP/1.1", "keep-alive", id="http11-keep-alive"),
-        pytest.param("HTTP/1.0", "keep-alive", id="http10-keep-alive"),
-    ],
-)
+@pytest.mark.parametrize("version, connection", _NO_KEEP_ALIVE_REQUESTS)
 async def test_no_keep_alive_closes_after_every_response_and_says_so(impl, server, http, version, connection):
     """RFC 9112 §9.6: "A server that does not support persistent connections MUST send the
     'close' connection option in every response message that does not have a 1xx
@@ -563,14 +563,7 @@ async def test_no_keep_alive_closes_after_every_response_and_says_so(impl, serve
     "HTTP1ConnectionParameters (no_keep_alive)",
     Level.TORNADO,
 )
-@pytest.mark.parametrize(
-    "version, connection",
-    [
-        pytest.param("HTTP/1.1", None, id="http11"),
-        pytest.param("HTTP/1.1", "keep-alive", id="http11-keep-alive"),
-        pytest.param("HTTP/1.0", "keep-alive", id="http10-keep-alive"),
-    ],
-)
+@pytest.mark.parametrize("version, connection", _NO_KEEP_ALIVE_REQUESTS)
 async def test_no_keep_alive_closes_after_every_response(impl, server, http, version, connection):
     """HTTP1ConnectionParameters: "no_keep_alive: If true, always close the connection after
     one request", and ``HTTPServer`` passes its ``no_keep_alive`` keyword there (Tornado 4.5.0
