@@ -347,7 +347,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     Then, for a run of checks, everything alive so far (pytest, the plugin, the collected
     checks: about a million objects that live until the end) leaves the cyclic garbage
     collector's view, which otherwise scans all of it at every full collection during the
-    run: a tenth of the run's time at 1300 checks (docs/performance.md). Objects created
+    run: a twentieth of the run's time at 1300 checks (docs/performance.md). Objects created
     by the checks are collected as before, so an unclosed socket still warns in its check;
     ``pytest_unconfigure`` hands the frozen objects back.
     """
