@@ -50,7 +50,7 @@ KINDS = set(KIND_ORDER)
 STATUSES = ("checked", "no-check-yet", "not-observable")
 FIELDS = {
     "release", "item", "section", "summary", "kind", "status", "checks", "reason", "sketch", "advisory", "note",
-    "first_fixed_in", "client",
+    "fixed_in", "client",
 }  # fmt: skip
 
 
@@ -129,14 +129,15 @@ def render(items: list[dict[str, Any]], unlisted: list[dict[str, Any]]) -> str:
         "Each checked item is proven against the matrix's runs (results/ and results/history/): a case of",
         "its checks fails on the last release before the fix, or is not provided there for a feature the",
         "release added, and passes on the fix release (`tests/test_tornado_history.py`, one test per",
-        "item). The fix release is the item's own, or the earlier patch release that shipped the same",
-        "fix first (*first fixed in*: 5.0.0 repeats 4.5.3's fixes). Items of the curl client",
+        "item). The fix release is the item's own, or the one its `fixed_in` names (*proven on*): an",
+        "earlier patch release that shipped the same fix first (5.0.0 repeats 4.5.3's fixes), or a later",
+        "one from which the item works as the notes say (its note says why). Items of the curl client",
         "(*curl client*) are judged in the curl client's runs (`tox -m history-curl`). The items whose",
         "proof does not hold yet are listed in that test's `NOT_YET_ADJACENT`, each with the reason.",
         "",
         "How it is kept: `docs/tornado-history.toml` is the source (one `[[item]]` per bullet, with",
         "`release`, `item`, `section`, `summary`, `kind`, `status`, `checks`, `reason` or `sketch`,",
-        "`advisory`, `note`, `first_fixed_in`, `client`); this page is rendered from it by",
+        "`advisory`, `note`, `fixed_in`, `client`); this page is rendered from it by",
         "`python tests/test_tornado_history.py`.",
         "`tests/test_tornado_history.py` fails when a release or a bullet is missing, when an item lacks",
         "its checks, sketch or reason, when a check id it names is not one the kit collects, or when this",
@@ -188,8 +189,8 @@ def render(items: list[dict[str, Any]], unlisted: list[dict[str, Any]]) -> str:
                 last = _md(item["reason"])
             if item.get("client"):
                 last += f" (the {item['client']} client)"
-            if item.get("first_fixed_in"):
-                last += f" *First fixed in {item['first_fixed_in']}.*"
+            if item.get("fixed_in"):
+                last += f" *Proven on {item['fixed_in']} against the release before it.*"
             if item.get("note"):
                 last += " *Note: " + _md(item["note"]) + "*"
             observable = "no" if item["status"] == "not-observable" else "yes"
@@ -266,6 +267,13 @@ def test_every_item_is_complete_for_its_status(items: list[dict[str, Any]]) -> N
             problems.append(f"{where}: not-observable without a reason")
         if status == "no-check-yet" and not item.get("sketch", "").strip():
             problems.append(f"{where}: no-check-yet without a sketch of the check")
+        if item.get("client", "curl") != "curl":
+            problems.append(f"{where}: client {item['client']!r} (the curl client's items say 'curl')")
+        fixed = item.get("fixed_in", item["release"])
+        if fixed not in RELEASES:
+            problems.append(f"{where}: fixed_in {fixed!r} is no release of the corpus")
+        elif _version(fixed) > _version(item["release"]) and not item.get("note"):
+            problems.append(f"{where}: fixed_in {fixed}, after the item's own release, without a note saying why")
     assert not problems, "\n".join(problems)
 
 
@@ -381,10 +389,11 @@ NOT_YET_ADJACENT: dict[str, str] = {}
 
 def _pair(item: dict[str, Any]) -> tuple[str | None, str]:
     """(the last release before the fix, the fix release) for a checked item. The fix
-    release is the item's own, or ``first_fixed_in`` when a later note names a fix that an
-    earlier patch release already shipped (5.0.0 repeats 4.5.3's). The oldest release of
-    the corpus has nothing before it in the matrix."""
-    fixed = item.get("first_fixed_in", item["release"])
+    release is the item's own, or its ``fixed_in``: an earlier patch release that shipped
+    the same fix first (5.0.0 repeats 4.5.3's), or a later one from which the item works as
+    its note says (5.1.0's finish() Future, right from 5.1.1). The oldest release of the
+    corpus has nothing before it in the matrix."""
+    fixed = item.get("fixed_in", item["release"])
     ordered = sorted(RELEASES, key=_version)
     index = ordered.index(fixed)
     return (ordered[index - 1] if index else None), fixed
