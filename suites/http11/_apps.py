@@ -223,7 +223,7 @@ async def assert_rejected(
                 observed=answer.describe(),
                 transcript=conn.transcript,
             )
-        if refusal.close and not await _closes(conn):
+        if refusal.close and not await closes(conn):
             kept_open = (Violation if refusal.close == "MUST" else NonStrict)(
                 f"after refusing {what} the implementation kept the connection open; {refusal.rule}: the framing "
                 "of whatever follows on it is unknown.",
@@ -253,7 +253,7 @@ async def assert_rejected(
         raise lenient
 
 
-async def _closes(conn: Any) -> bool:
+async def closes(conn: Any) -> bool:
     """True when the implementation closes ``conn`` (after a response) within the deadline."""
     try:
         return bool(await conn.closed_by_peer())

@@ -28,7 +28,7 @@ import pytest
 
 from conformance import Level, Timeout, Trace, Violation, check, requires
 
-from ._apps import echo_app, echo_line, raw_request
+from ._apps import closes, echo_app, echo_line, raw_request
 
 pytestmark = [pytest.mark.http11, requires("web", "httpserver")]
 
@@ -545,10 +545,7 @@ async def test_no_keep_alive_closes_after_every_response_and_says_so(impl, serve
                 observed=f"Connection {response.header_list('connection')!r}",
                 transcript=conn.transcript,
             )
-        try:
-            closed = await conn.closed_by_peer()
-        except Timeout:
-            closed = False
+        closed = await closes(conn)
     if not closed:
         raise Violation(
             "a no_keep_alive server kept the connection open after a response carrying 'Connection: close'.",
@@ -576,10 +573,7 @@ async def test_no_keep_alive_closes_after_every_response(impl, server, http, ver
         await conn.send(raw_request("GET", "/", f"Connection: {connection}" if connection else "", version=version))
         response = await conn.receive_response()
         assert response.body == echo_line("GET", "/"), f"GET / answered {response.describe()}"
-        try:
-            closed = await conn.closed_by_peer()
-        except Timeout:
-            closed = False
+        closed = await closes(conn)
     if not closed:
         raise Violation(
             f"a no_keep_alive server kept the connection open after its response to a {version} request"

@@ -164,3 +164,19 @@ def handshake_fields(conn: WebSocketConnection) -> dict[str, str]:
         key = name.strip().lower()
         fields[key] = f"{fields[key]}, {value.strip()}" if key in fields else value.strip()
     return fields
+
+
+async def answer_the_handshake_with_a_redirect(kit: Any, status: str, location: str) -> None:
+    """Serve ``kit`` (a `WebSocketServer`): the first opening handshake gets a complete
+    ``status`` response with ``Location: location`` and ``Content-Length: 0``; a client that
+    follows it is served (and so connects) on every later connection, for as long as the
+    caller's task group runs."""
+    from conformance.wire.ws_server import ServerConnection
+
+    conn = await kit.accept()
+    await conn.receive_request()
+    await conn.respond_raw(f"HTTP/1.1 {status}\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode())
+    while True:
+        follower = ServerConnection(await kit.listener.accept(), kit.timeout)
+        kit.connections.append(follower)
+        await follower.accept()

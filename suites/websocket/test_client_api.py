@@ -25,6 +25,8 @@ from conformance import Level, Timeout, Violation, check, not_provided, requires
 from conformance.wire.ws import ConnectionClosedError
 from conformance.wire.ws_server import ServerConnection, WebSocketServer
 
+from ._support import answer_the_handshake_with_a_redirect
+
 pytestmark = [pytest.mark.websocket, requires("ioloop", "websocket", "gen")]
 
 _TEXT, _BINARY = 0x1, 0x2
@@ -701,24 +703,13 @@ async def test_client_does_not_follow_a_redirect(impl, ioloop, conformance_timeo
     async with await WebSocketServer.listen(conformance_timeout) as kit:
         outcome: list[Any] = []
 
-        async def serve() -> None:
-            conn = await kit.accept()
-            await conn.receive_request()
-            await conn.respond_raw(
-                f"HTTP/1.1 {status}\r\nLocation: {kit.url('/followed')}\r\nContent-Length: 0\r\n\r\n".encode()
-            )
-            while True:  # a client that follows the redirect is served (and so connects)
-                follower = ServerConnection(await kit.listener.accept(), conformance_timeout)
-                kit.connections.append(follower)
-                await follower.accept()
-
         async def client_side():
             client = await _bounded(impl, websocket.websocket_connect(kit.url("/")), conformance_timeout)
             client.close()
             return "connected"
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(serve)
+            tg.start_soon(answer_the_handshake_with_a_redirect, kit, status, kit.url("/followed"))
             try:
                 outcome.append(("returned", await anyio.to_thread.run_sync(ioloop.call, client_side)))
             except Exception as exc:

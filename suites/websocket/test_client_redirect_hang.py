@@ -16,7 +16,9 @@ import anyio.to_thread
 import pytest
 
 from conformance import Level, Timeout, Violation, check, requires
-from conformance.wire.ws_server import ServerConnection, WebSocketServer
+from conformance.wire.ws_server import WebSocketServer
+
+from ._support import answer_the_handshake_with_a_redirect
 
 pytestmark = [pytest.mark.websocket, requires("ioloop", "websocket", "gen")]
 
@@ -58,17 +60,6 @@ async def test_client_comes_to_a_verdict_on_a_redirect(impl, ioloop, conformance
     async with await WebSocketServer.listen(conformance_timeout) as kit:
         outcome: list[Any] = []
 
-        async def serve() -> None:
-            conn = await kit.accept()
-            await conn.receive_request()
-            await conn.respond_raw(
-                f"HTTP/1.1 {status}\r\nLocation: {kit.url('/moved')}\r\nContent-Length: 0\r\n\r\n".encode()
-            )
-            while True:  # a client that follows the redirect is served: following is another check's matter
-                follower = ServerConnection(await kit.listener.accept(), conformance_timeout)
-                kit.connections.append(follower)
-                await follower.accept()
-
         async def client_side() -> Any:
             client = await _within(impl, websocket.websocket_connect(kit.url("/")), bound)
             if client is not _Pending:
@@ -76,7 +67,7 @@ async def test_client_comes_to_a_verdict_on_a_redirect(impl, ioloop, conformance
             return client
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(serve)
+            tg.start_soon(answer_the_handshake_with_a_redirect, kit, status, kit.url("/moved"))
             try:
                 outcome.append(await anyio.to_thread.run_sync(ioloop.call, client_side))
             except Exception as exc:
