@@ -33,6 +33,15 @@ def test_never_reached(impl):
 """
 
 
+#: ``python -m pytest``, with Ctrl-C restored: a process started in the background by a
+#: shell without job control (``cmd &`` in a script, as CI may be) inherits SIGINT ignored,
+#: and Python then leaves it ignored, so the interrupt this test sends would never arrive.
+_PYTEST_WITH_CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'pytest'; runpy.run_module('pytest', run_name='__main__', alter_sys=True)"
+)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT semantics")
 def test_interrupted_check_is_not_recorded_and_the_run_stops(tmp_path: Path) -> None:
     (tmp_path / "test_checks.py").write_text(BLOCKING_CHECK)
@@ -40,8 +49,8 @@ def test_interrupted_check_is_not_recorded_and_the_run_stops(tmp_path: Path) -> 
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "pytest",
+            "-c",
+            _PYTEST_WITH_CTRL_C,
             "-p",
             "no:cacheprovider",
             "-s",
