@@ -74,10 +74,7 @@ def _tornado_deviations(path: str) -> ExpectationSet:
 
 
 #: Checks that wait on the implementation's own timers or time its parsing (seconds, where
-#: a check takes milliseconds). In area and sample mode a broken implementation runs them
-#: only when it declares one of their cases: every one is still proven able to fail, by the
-#: implementations that target it, and Tornado passing them is proven by the full run; only
-#: "no other defect trips them" is left to the full mode (`tox -e selfcheck`).
+#: a check takes milliseconds).
 TIMED = (
     "http11.a_connection_in_use_outlives_idle_connection_timeout",
     "http11.idle_connection_is_closed_after_idle_connection_timeout",
@@ -86,15 +83,56 @@ TIMED = (
     "websocket.fragmented_message_reassembly_time_grows_linearly",
 )
 
+#: Checks that cost tens of typical checks for a reason of their own design: a timer of the
+#: check's that must elapse (the queued request of ``max_clients``, the quiet period after a
+#: close, a connect timeout), a corpus or a burst sent whole. Each took 0.1 s or more
+#: against Tornado in the benchmark's serial run (docs/performance.md), a typical check 6 ms.
+SLOW = (
+    "http11.client_queues_requests_beyond_max_clients",
+    "http11.client_connect_timeout_ends_the_fetch_with_code_599",
+    "http11.a_body_of_tiny_chunks_leaves_the_loop_to_other_callbacks",
+    "websocket.no_ping_follows_the_servers_close_frame",
+    "websocket.a_burst_of_messages_lets_other_callbacks_run_before_its_end",
+    "websocket.ping_interval_is_kept_when_pongs_come_back",
+    "cookies.current_user_comes_from_get_current_user_once_per_request",
+    "coroutines.client_tls_stream_with_an_options_dict_verifies_the_certificate",
+)
 
-def _skipped_timed_checks(module: ModuleType) -> list[str]:
-    """The TIMED checks ``module`` does not name, as a ``-k`` exclusion (empty: none)."""
+
+def _property_checks() -> set[str]:
+    """Every property check of the shipped suites (dozens of generated examples each, and the
+    first one of a run imports hypothesis): found by its declaration, so a new one is counted."""
+    import conformance.suites as suites_pkg
+
+    found = set()
+    for area_info in pkgutil.iter_modules(suites_pkg.__path__):
+        area = importlib.import_module(f"{suites_pkg.__name__}.{area_info.name}")
+        for info in pkgutil.iter_modules(getattr(area, "__path__", [])):
+            if not info.name.startswith("test_"):
+                continue
+            suite = importlib.import_module(f"{area.__name__}.{info.name}")
+            for name, fn in vars(suite).items():
+                if name.startswith("test_") and (hasattr(fn, "_conformance_property") or hasattr(fn, "hypothesis")):
+                    found.add(f"{area_info.name}.{name[len('test_') :]}")
+    return found
+
+
+#: The long checks. In area and sample mode a broken implementation runs them only when it
+#: declares one of their cases: every one is still proven able to fail, by the
+#: implementations that target it, and Tornado passing them is proven by the whole-kit run;
+#: only "no other defect trips them" is left to the full mode (`tox -e selfcheck`). Together
+#: they were about a quarter of the time of a proof's checks.
+LONG = (*TIMED, *SLOW, *sorted(_property_checks() - set(TIMED) - set(SLOW)))
+
+
+def _skipped_long_checks(module: ModuleType) -> list[str]:
+    """The LONG checks ``module`` does not name, as a ``-k`` exclusion (empty: none)."""
     named = (
         set(module.EXPECTED_FAILURES)
         | set(getattr(module, "CROSS_AREA", ()))
         | set(getattr(module, "MAY_ALSO_FAIL", ()))
     )
-    skipped = [cid for cid in TIMED if not any(n == cid or n.startswith(cid + "[") for n in named)]
+    skipped = [cid for cid in LONG if not any(n == cid or n.startswith(cid + "[") for n in named)]
     if not skipped:
         return []
     return ["-k", "not (" + " or ".join("test_" + cid.split(".", 1)[1] for cid in skipped) + ")"]
@@ -129,7 +167,7 @@ def test_broken_implementation_fails_exactly_its_declared_checks(kit, tornado_ex
     targeted = _targeted_areas(module)
     scope = ["-m", " or ".join(sorted(targeted))] if MODE in ("area", "sample") else []
     if MODE in ("area", "sample"):
-        scope += _skipped_timed_checks(module)
+        scope += _skipped_long_checks(module)
     if module.AREA == "scale":  # opt-in, and heavy: its own checks only, with a few hundred connections
         scope = ["-m", "scale", "--scale-connections=200"]
     deviations = _tornado_deviations(tornado_expectations)
@@ -184,6 +222,19 @@ def test_every_check_is_caught_by_some_broken_implementation(tornado_run) -> Non
         "every check must be able to fail, but no broken implementation in fixtures/broken fails these: "
         + ", ".join(uncaught)
     )
+
+
+def test_every_long_check_names_a_check_of_the_kit(tornado_run) -> None:  # type: ignore[no-untyped-def]
+    """LONG is matched by name (a ``-k`` exclusion): a renamed check must not leave a name
+    that excludes nothing, nor one that also excludes a check it does not name."""
+    collected = {cid.split("[", 1)[0] for cid in tornado_run.outcomes()}
+    unknown = sorted(set(LONG) - collected)
+    assert not unknown, f"LONG (tests/test_self_validation.py) names no check of the kit: {unknown}"
+    names = {"test_" + cid.split(".", 1)[1] for cid in LONG}
+    overlapping = sorted(
+        cid for cid in collected - set(LONG) if any(name in "test_" + cid.split(".", 1)[1] for name in names)
+    )
+    assert not overlapping, f"a LONG name is part of these checks' names, so -k would skip them too: {overlapping}"
 
 
 def test_every_area_has_a_broken_implementation() -> None:
