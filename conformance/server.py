@@ -7,7 +7,11 @@ Rules of this module:
    for answers with a deadline, so a deadlocked implementation yields a verdict
    (`LoopUnresponsive`), never a hang.
 2. A loop that failed to answer is *wedged*: it is abandoned (its thread is a daemon)
-   and the next check gets a fresh loop, so one blocked check cannot fail the rest.
+   and the next check gets a fresh loop, so one blocked check cannot fail the rest. Nor
+   slow them: a wedged loop still running Python (an implementation's busy loop) would
+   keep taking the CPU and the GIL from every later check (Tornado 4.5.3 spinning on a
+   negative chunk size made each later check ten times slower), so an exception raised in
+   its thread ends it (`LoopThread.stop`).
 3. Log records emitted on the loop thread, and exceptions the loop reports, are
    captured into the current check's `ServerLog`.
 """
@@ -56,6 +60,12 @@ class _ThreadLogHandler(logging.Handler):
             self.sink.records.append(record)
 
 
+class _Abandoned(SystemExit):
+    """Raised in a wedged loop's thread to end it (rule 2). A SystemExit, so that asyncio's
+    callbacks and tasks, and Tornado's, pass it on instead of reporting it as the
+    implementation's unhandled error."""
+
+
 class LoopThread:
     """The implementation's event loop, running in a thread of its own."""
 
@@ -66,6 +76,7 @@ class LoopThread:
         self._ready = threading.Event()
         self._done = threading.Event()
         self._startup_error: BaseException | None = None
+        self._abandoned = False
         self.loop: Any = None
         self.thread = threading.Thread(target=self._main, name="conformance-impl-loop", daemon=True)
         self.log_handler: _ThreadLogHandler | None = None
@@ -84,6 +95,12 @@ class LoopThread:
 
     def _main(self) -> None:
         try:
+            self._run()
+        except _Abandoned:
+            pass  # ended by stop() after it was wedged: nothing waits for this loop any more
+
+    def _run(self) -> None:
+        try:
             self.loop = self.impl.new_loop()
             aloop = getattr(self.loop, "asyncio_loop", None)
             if aloop is not None:
@@ -98,6 +115,10 @@ class LoopThread:
         finally:
             try:
                 self.impl.close_loop(self.loop)
+            except Exception:
+                if not self._abandoned:
+                    raise
+                # an interrupted loop may not close cleanly; it is released with its thread
             finally:
                 self._done.set()
 
@@ -105,6 +126,8 @@ class LoopThread:
         # asyncio reports unhandled exceptions here; route them to logging so they land in
         # the check's ServerLog like any other error.
         exc = context.get("exception")
+        if isinstance(exc, _Abandoned):
+            return  # the kit ended this abandoned loop (rule 2): not the implementation's error
         message = str(context.get("message", "unhandled exception in event loop"))
         if "never retrieved" in message:
             # "Future/Task exception was never retrieved" comes from the future's
@@ -142,6 +165,8 @@ class LoopThread:
                 value = fn(*args)
                 if inspect.isawaitable(value):
                     value = await value
+            except _Abandoned:
+                raise  # stop() ends this thread (rule 2): no one waits for this result
             except BaseException as exc:
                 result.set_exception(exc)
             else:
@@ -180,11 +205,31 @@ class LoopThread:
     def stop(self) -> None:
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
-        if self.wedged or not self.thread.is_alive():
+        if not self.thread.is_alive():
+            return
+        if self.wedged:
+            self._interrupt()
             return
         self.impl.call_soon_threadsafe(self.loop, lambda: self.impl.stop_loop(self.loop))
         self._done.wait(self.timeout)
         self.thread.join(self.timeout)
+
+    def _interrupt(self) -> None:
+        """Rule 2: end a wedged loop's thread, if it still runs Python, with `_Abandoned`.
+
+        CPython raises it in that thread at its next bytecode (``PyThreadState_SetAsyncExc``,
+        as a debugger does); a thread blocked in C code gets it when it comes back, and one
+        that never does stays a sleeping daemon. Elsewhere (no ``ctypes.pythonapi``) the
+        thread is only abandoned, as before. Nothing waits for it to end."""
+        import ctypes
+
+        ident = self.thread.ident
+        set_async_exc = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+        if ident is None or set_async_exc is None:
+            return
+        self._abandoned = True
+        set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+        set_async_exc(ident, _Abandoned)
 
 
 class Server:
