@@ -125,12 +125,13 @@ class KitRun(Run):
 CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(command: list[str], cwd: str) -> Run:
+def timed(command: list[str], cwd: str, env: dict[str, str] | None = None) -> Run:
+    """``command`` run in ``cwd`` (with CHILD_ENV, or ``env``), timed from its start to its exit."""
     started = time.perf_counter()
     done = subprocess.run(
         command,
         cwd=cwd,
-        env=CHILD_ENV,
+        env=CHILD_ENV if env is None else env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

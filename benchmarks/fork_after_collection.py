@@ -29,11 +29,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -82,22 +80,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         Path(out).write_text(json.dumps(_outcomes))
 
 
-def _timed(args: list[str], env: dict[str, str], cwd: str) -> float:
-    start = time.perf_counter()
-    subprocess.run(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=3)
     rounds = parser.parse_args().rounds
-    command = [str(Path(sys.executable).with_name("tornado-conformance")), "--impl=tornado", "-q"]
-    command += ["-p", "no:cacheprovider", "-p", "fork_after_collection"]
+    from bench_vs_tornado import CHILD_ENV, KIT, timed  # this folder is on sys.path: run as a script
+
+    command = [*KIT, "--impl=tornado", "-q", "-p", "no:cacheprovider", "-p", "fork_after_collection"]
     walls: dict[str, list[float]] = {"serial": [], "-n 2": [], "forked": []}
     same: list[bool] = []
     with tempfile.TemporaryDirectory() as scratch:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTEST_ADDOPTS")}
+        env = {k: v for k, v in CHILD_ENV.items() if k != "PYTEST_ADDOPTS"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH")]))
         for n in range(rounds):
             found: dict[str, Any] = {}
@@ -105,7 +98,7 @@ def main() -> None:
                 out = Path(scratch, "outcomes.json")
                 run_env = dict(env, FORK_AFTER_COLLECTION=fork, FORK_AFTER_COLLECTION_OUT=str(out))
                 print(f"round {n + 1}/{rounds}: {name} ...", file=sys.stderr)
-                walls[name].append(_timed(command + extra, run_env, scratch))
+                walls[name].append(timed(command + extra, scratch, run_env).wall)
                 found[name] = json.loads(out.read_text()) if out.exists() else {}
                 out.unlink(missing_ok=True)
             same.append(bool(found["serial"]) and found["forked"] == found["serial"])
