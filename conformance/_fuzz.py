@@ -148,6 +148,13 @@ def hypothesis_property(
     return decorate
 
 
+def is_property(item: pytest.Item) -> bool:
+    """Whether ``item`` is a property check (a Function, or a check the manifest lists)."""
+    if isinstance(item, pytest.Function):
+        return isinstance(getattr(item.obj, "_conformance_property", None), _Property)
+    return bool(getattr(item, "is_property", False))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Swap a lazy property check for its ``@given`` test once its fixtures are set up,
@@ -172,10 +179,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not Run.of(config).active:
         return  # someone else's test run: not the kit's to change
     for item in () if config.option.collectonly else session.items:
-        if isinstance(item, pytest.Function) and isinstance(
-            getattr(item.obj, "_conformance_property", None), _Property
-        ):
+        if is_property(item):
             return
     plugin = config.pluginmanager.get_plugin("hypothesispytest")
     if plugin is not None:
         config.pluginmanager.unregister(plugin)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The same in xdist's controller, which collects nothing (so the hook above never ran)
+    and imported nothing of hypothesis's: its plugin's summary would import hypothesis at
+    the very end of the run (0.3 s after the last check), to print only what the reports
+    carry. When no report carries anything of hypothesis's and no statistics were asked
+    for, it has nothing to print, and is left out."""
+    config = session.config
+    plugin = config.pluginmanager.get_plugin("hypothesispytest")
+    if plugin is None or "hypothesis" in sys.modules or hasattr(config, "workerinput"):
+        return
+    from .run import Run
+
+    if not Run.of(config).active or config.getoption("hypothesis_show_statistics", False):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    keys = ("_hypothesis_stats", "_hypothesis_failing_examples")  # what its plugin reads
+    for reports in reporter.stats.values():
+        for report in reports:
+            if any(key in getattr(report, "__dict__", {}) for key in keys):
+                return
+    config.pluginmanager.unregister(plugin)

@@ -104,7 +104,7 @@ def check_id(item: pytest.Item) -> str:
     name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
     if name.startswith("test_"):
         name = name[len("test_") :]
-    callspec = getattr(item, "callspec", None)
+    callspec = _case(item)
     suffix = f"[{callspec.id}]" if callspec is not None else ""
     return f"{area}.{name}{suffix}"
 
@@ -114,6 +114,14 @@ def check_id(item: pytest.Item) -> str:
 _AREA_MARKERS = pytest.StashKey[tuple[str, ...]]()
 #: Per item: what `describe` returns, computed once (its parts never change after collection).
 _DESCRIPTION = pytest.StashKey[dict[str, Any]]()
+#: What an item listed by the manifest hands to its real Function (conformance._manifest).
+STASH_KEYS: tuple[pytest.StashKey[Any], ...] = (_AREA_MARKERS, _DESCRIPTION)
+
+
+def _case(item: pytest.Item) -> Any:
+    """The parametrized case of ``item`` (``id``, ``marks``), or None: a Function's
+    ``callspec``, or what the manifest lists for a check it has not imported yet."""
+    return getattr(item, "callspec", None) or getattr(item, "check_case", None)
 
 
 def _area_markers(item: pytest.Item) -> tuple[str, ...]:
@@ -133,8 +141,7 @@ def check_mark(item: pytest.Item) -> pytest.Mark | None:
     """The `check` declaration of ``item``: a parametrized case's own (given in
     ``pytest.param(marks=check(...))``) before the function's, so one case can carry the
     level of its own rule."""
-    callspec = getattr(item, "callspec", None)
-    for mark in getattr(callspec, "marks", ()) or ():
+    for mark in getattr(_case(item), "marks", ()) or ():
         if mark.name == "conformance":
             return mark
     return item.get_closest_marker("conformance")

@@ -198,6 +198,10 @@ def _activate(config: pytest.Config) -> Run:
             # source of every frame, thousands of lines before the verdicts. --tb wins.
             config.option.tbstyle = "short"
         config.pluginmanager.register(_Recorder(run), "conformance-recorder")
+        if _targets_suites(config):
+            from . import _manifest
+
+            config.pluginmanager.register(_manifest, "conformance-manifest")
         from .ci import CI
 
         config.pluginmanager.register(CI(run, _is_check), "conformance-ci")
@@ -246,6 +250,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
         )
     run = _activate(config)
+    from ._manifest import Check
     from .expectations import ExpectationsError
 
     expectations = run.expectations
@@ -274,6 +279,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         item.user_properties.append(("conformance", meta))
         if isinstance(item, pytest.Function):
             install_short_report(item)
+        elif isinstance(item, Check):
+            item.when_real(install_short_report)
         # The stable id is a keyword too: -k 'cookies.xsrf' selects by it.
         item.extra_keyword_matches.add(cid)
     # Only areas that were collected can tell a stale id from one merely not selected.
