@@ -47,33 +47,10 @@ def run() -> None:
 
 
 def _exit(status: int) -> None:
-    """End the process once the run is over, skipping the interpreter's finalisation.
+    """End the process once the run is over (`conformance._exit.quick_exit`)."""
+    from conformance._exit import quick_exit
 
-    Tearing down the million objects of a run of 1300 checks one by one took 0.16 s of every
-    run for nothing (docs/performance.md): every file the run wrote is closed,
-    and what the exit handlers do (logging's flush, a coverage tool's save) still happens
-    here, in order. A thread that is not a daemon is still running only if a plugin left
-    one behind; then, as under a profiler or a tracer (whose data is written after the
-    command returns), the exit is the normal one.
-    """
-    import atexit
-    import os
-    import threading
-
-    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's and PyPy's
-    if run_exit_handlers is None or sys.gettrace() is not None or sys.getprofile() is not None:
-        sys.exit(status)  # a profiler or coverage tool wrapping the command writes its data after
-    if threading.active_count() > 1 and any(
-        not t.daemon for t in threading.enumerate() if t is not threading.main_thread()
-    ):
-        sys.exit(status)
-    run_exit_handlers()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed or broken pipe: nothing more can reach it
-            pass
-    os._exit(status)
+    quick_exit(status)
 
 
 def versions() -> str:

@@ -190,8 +190,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """The same in xdist's controller, which collects nothing (so the hook above never ran)
     and imported nothing of hypothesis's: its plugin's summary would import hypothesis at
     the very end of the run (0.3 s after the last check), to print only what the reports
-    carry. When no report carries anything of hypothesis's and no statistics were asked
-    for, it has nothing to print, and is left out."""
+    carry. When no statistics were asked for and no report carries failing examples, it
+    has nothing to print, and is left out."""
     config = session.config
     plugin = config.pluginmanager.get_plugin("hypothesispytest")
     if plugin is None or "hypothesis" in sys.modules or hasattr(config, "workerinput"):
@@ -203,9 +203,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
-    keys = ("_hypothesis_stats", "_hypothesis_failing_examples")  # what its plugin reads
+    # What it would print: the statistics the reports carry (only when asked for, above),
+    # and a patch of the failing examples they carry.
     for reports in reporter.stats.values():
         for report in reports:
-            if any(key in getattr(report, "__dict__", {}) for key in keys):
+            if getattr(report, "__dict__", {}).get("_hypothesis_failing_examples"):
                 return
     config.pluginmanager.unregister(plugin)

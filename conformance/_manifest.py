@@ -55,24 +55,30 @@ FORMAT = 1
 #: Set to 1 to collect the shipped suites the ordinary way (and write no manifest).
 DISABLE = "TORNADO_CONFORMANCE_NO_MANIFEST"
 
-#: Hooks that take part in collecting a module or in shaping or reading its items: a
-#: plugin outside `KNOWN_PLUGINS` implementing one of them could make the record differ
-#: from a real collection (or need the real items), so such a run collects the ordinary way.
-COLLECTION_HOOKS = (
+#: Hooks that shape what collecting a module yields: the plugins implementing them are part
+#: of the manifest's key (a plugin added or removed collects anew).
+SHAPING_HOOKS = (
     "pytest_pycollect_makemodule",
     "pytest_pycollect_makeitem",
     "pytest_generate_tests",
     "pytest_make_parametrize_id",
-    "pytest_itemcollected",
-    "pytest_collection_modifyitems",
-    "pytest_collection_finish",
 )
-#: Where the plugins come from whose part in those hooks holds for a `Check` as for a
+#: Hooks that read or reorder the collected items, where a listed `Check` stands in for
+#: a Function.
+READING_HOOKS = ("pytest_itemcollected", "pytest_collection_modifyitems", "pytest_collection_finish")
+#: Where the plugins come from whose part in these hooks holds for a `Check` as for a
 #: Function (node ids, marks, keywords; a Function-only step passes a `Check` over, as
 #: it passes over the shipped checks anyway): pytest's own, xdist's, anyio's,
 #: hypothesis's and the kit's. A project's conftest.py or another plugin turns the
 #: manifest off for the run.
-KNOWN_PLUGINS = ("_pytest.", "xdist.", "anyio.", "_hypothesis_pytestplugin", "conformance.")
+KNOWN_PLUGINS = (
+    "_pytest.",
+    "xdist.",
+    "__channelexec__.WorkerInteractor",  # xdist's worker side, sent to the worker by execnet
+    "anyio.",
+    "_hypothesis_pytestplugin",
+    "conformance.",
+)
 #: ini values that change what collecting a module yields (those that exist in the run).
 COLLECTION_INI = ("python_files", "python_classes", "python_functions", "usefixtures", "markers", "anyio_mode")
 
@@ -167,10 +173,10 @@ def _stamp_libraries() -> list[str]:
 
 
 def _collection_plugins(config: pytest.Config) -> list[str] | None:
-    """Where the plugins taking part in collection come from, or None when one of them is
-    not known."""
-    names = set()
-    for hook in COLLECTION_HOOKS:
+    """Where the plugins shaping collection come from, or None when a plugin taking part in
+    collection is not known."""
+    shaping = set()
+    for hook in (*SHAPING_HOOKS, *READING_HOOKS):
         for impl in getattr(config.pluginmanager.hook, hook).get_hookimpls():
             plugin = impl.plugin
             name = getattr(plugin, "__name__", None)
@@ -178,8 +184,13 @@ def _collection_plugins(config: pytest.Config) -> list[str] | None:
                 name = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
             if not name.startswith(KNOWN_PLUGINS):
                 return None
-            names.add(name)
-    return sorted(names)
+            if hook in SHAPING_HOOKS:
+                shaping.add(name)
+    return sorted(shaping)
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _ini(config: pytest.Config, name: str) -> str:
@@ -219,23 +230,25 @@ class Manifest:
             return None
         import _pytest
 
-        parts = [
+        roots = _kit_roots()
+        # What the run is: each installed copy of the kit, interpreter and set of plugins
+        # has a file of its own (tox environments side by side, or the command beside
+        # ``python -m pytest`` with anyio's plugin, do not overwrite each other's) ...
+        setting = [
             str(FORMAT),
+            sys.executable,
             sys.version,
             _pytest.__version__,
+            repr(roots),
             str(config.getoption("importmode", None)),
             repr(plugins),
             *(f"{name}={_ini(config, name)}" for name in COLLECTION_INI),
-            *_stamp(_kit_roots()),
-            *_stamp_libraries(),
         ]
-        key = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
-        # One file per installed copy of the kit and interpreter (tox environments side by
-        # side do not overwrite each other's); the key inside says whether it still holds.
-        where = hashlib.sha256(f"{sys.executable}\n{_kit_roots()}".encode("utf-8", "surrogateescape")).hexdigest()
-        manifest = cls(
-            config, key, cache_dir() / f"manifest-{FORMAT}-{sys.implementation.cache_tag}-{where[:16]}.marshal"
-        )
+        # ... and what the files are says whether its content still holds.
+        stamp = [*_stamp(roots), *_stamp_libraries()]
+        where = _digest(setting)
+        name = f"manifest-{FORMAT}-{sys.implementation.cache_tag}-{where[:16]}.marshal"
+        manifest = cls(config, _digest([where, *stamp]), cache_dir() / name)
         config.stash[_MANIFEST] = manifest
         return manifest
 

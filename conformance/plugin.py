@@ -562,6 +562,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             import gc
 
             gc.unfreeze()  # a run in a longer-lived process (pytester, an IDE) leaves no frozen garbage
+        if run.active and hasattr(config, "workerinput"):
+            from ._exit import end_worker_quickly
+
+            end_worker_quickly()
 
 
 __all__ = ["BACKENDS", "DEFAULT_IMPL", "DEFAULT_SCALE_CONNECTIONS", "DEFAULT_TIMEOUT", "suites_dir"]

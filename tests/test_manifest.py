@@ -52,29 +52,33 @@ def _written(tmp_path: Path) -> Path:
     return cache
 
 
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache with the whole kit's manifest, for the tests that only read it."""
+    return _written(tmp_path_factory.mktemp("manifest"))
+
+
 SELECTIONS = [
-    (),
-    ("-m", "cookies"),
-    ("-m", "websocket and not cookies"),
-    ("-m", "conformance(level='SHOULD')"),
-    ("-m", "parametrize"),
-    ("-k", "persistent or xsrf"),
-    ("-k", "cookies.xsrf"),
-    ("-k", "property"),
-    ("--level", "MUST"),
-    ("--check", "http11.connection_close_from_the_client_ends_the_connection_after_its_response"),
-    ("--deselect", "websocket/test_wss.py"),
+    pytest.param((), id="everything"),
+    pytest.param(("-m", "cookies or websocket and not parametrize"), id="markers", marks=pytest.mark.primary_python),
+    pytest.param(("-m", "conformance(level='SHOULD')"), id="mark-keywords", marks=pytest.mark.primary_python),
+    pytest.param(("-k", "persistent or cookies.xsrf or property"), id="keywords", marks=pytest.mark.primary_python),
+    pytest.param(
+        ("--level", "MUST", "--deselect", "websocket/test_wss.py"), id="kit-options", marks=pytest.mark.primary_python
+    ),
 ]
 
 
-@pytest.mark.parametrize("selection", SELECTIONS, ids=lambda s: " ".join(s) or "everything")
-def test_the_manifest_lists_what_importing_every_module_collects(tmp_path: Path, selection: tuple[str, ...]) -> None:
-    cache = _written(tmp_path)
-    listed = _listing(_kit(tmp_path, cache, "--collect-only", "-q", *selection))
-    collected = _listing(_kit(tmp_path, cache, "--collect-only", "-q", *selection, manifest=False))
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_the_manifest_lists_what_importing_every_module_collects(
+    written: Path, tmp_path: Path, selection: tuple[str, ...]
+) -> None:
+    """Node ids, order, and what ``-m`` (names and keyword arguments), ``-k`` (names, the
+    stable ids, the functions' attributes), ``--deselect`` and the kit's own options select."""
+    listed = _listing(_kit(tmp_path, written, "--collect-only", "-q", *selection))
+    collected = _listing(_kit(tmp_path, written, "--collect-only", "-q", *selection, manifest=False))
     assert listed == collected
-    if selection:
-        assert listed  # each selection keeps some checks: the comparison means something
+    assert listed  # each selection keeps some checks: the comparison means something
 
 
 def _judged(proc: subprocess.CompletedProcess[str], out: Path) -> list[tuple[str, ...]]:
@@ -85,18 +89,19 @@ def _judged(proc: subprocess.CompletedProcess[str], out: Path) -> list[tuple[str
     ]
 
 
+@pytest.mark.primary_python
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "n2"])
 def test_checks_listed_by_the_manifest_run_and_are_judged_as_usual(
-    tmp_path: Path, workers: tuple[str, ...], tornado_expectations: str
+    written: Path, tmp_path: Path, workers: tuple[str, ...], tornado_expectations: str
 ) -> None:
     """Verdicts, levels and expectations (xfail marks added to the listed item, carried to
     the real one) are those of an ordinary run; a broken implementation fails as usual."""
-    cache = _written(tmp_path)
-    for impl in ("tornado", "conformance.fixtures.broken.websocket_binary_received_as_text"):
+    cache = written
+    for impl in ("tornado", "conformance.fixtures.broken.cookies_samesite_dropped"):
         judged = []
         for manifest in (True, False):
             out = tmp_path / f"{manifest}.json"
-            args = [f"--impl={impl}", f"--expectations={tornado_expectations}", "-q", "-m", "websocket"]
+            args = [f"--impl={impl}", f"--expectations={tornado_expectations}", "-q", "-m", "cookies"]
             proc = _kit(tmp_path, cache, *args, f"--conformance-json={out}", *workers, manifest=manifest)
             judged.append(_judged(proc, out))
         assert judged[0] == judged[1]
@@ -105,7 +110,12 @@ def test_checks_listed_by_the_manifest_run_and_are_judged_as_usual(
         assert ("failed" in outcomes) == (impl != "tornado"), impl
 
 
-def test_a_check_its_module_no_longer_has_fails_and_says_why(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "workers", [(), pytest.param(("-n", "2"), marks=pytest.mark.primary_python)], ids=["serial", "n2"]
+)
+def test_a_check_its_module_no_longer_has_fails_and_says_why(tmp_path: Path, workers: tuple[str, ...]) -> None:
+    """(With ``-n 2``, this also shows that the workers list the checks from the manifest:
+    collecting the ordinary way, they would not know the listed check at all.)"""
     cache = _written(tmp_path)
     (path,) = _manifests(cache)
     data = marshal.loads(path.read_bytes())
@@ -113,14 +123,14 @@ def test_a_check_its_module_no_longer_has_fails_and_says_why(tmp_path: Path) -> 
     gone = dict(module["items"][0], name="test_gone_from_its_module", originalname="test_gone_from_its_module")
     module["items"].append(gone)
     path.write_bytes(marshal.dumps(data))
-    proc = _kit(tmp_path, cache, "-q", "-k", "gone_from_its_module or connection_is_persistent_by_default")
+    proc = _kit(tmp_path, cache, "-q", "-k", "gone_from_its_module or connection_is_persistent_by_default", *workers)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed, 1 passed" in proc.stdout
     assert "manifest lists" in proc.stdout and "test_gone_from_its_module" in proc.stdout
 
 
-def test_a_plugin_the_manifest_does_not_know_in_collection_turns_it_off(tmp_path: Path) -> None:
-    cache = _written(tmp_path)
+def test_a_plugin_the_manifest_does_not_know_in_collection_turns_it_off(written: Path, tmp_path: Path) -> None:
+    cache = written
     (tmp_path / "conftest.py").write_text("def pytest_collection_modifyitems(items):\n    pass\n")
     tree = _kit(tmp_path, cache, "--collect-only")
     assert tree.returncode == 0, tree.stdout + tree.stderr
