@@ -11,11 +11,12 @@ web-platform-tests keeps a ``MANIFEST.json`` of its tests:
 * **Recording.** When a shipped module is collected the ordinary way, its items (name,
   parameter id, marks, line, the function's attributes that ``-k`` matches) are recorded,
   and the file is written at the end of collection in the user's cache directory
-  (``$XDG_CACHE_HOME/tornado-conformance``, else ``~/.cache/...``), under a key made
-  of everything the collection depends on: every file of the kit (path, size,
-  modification time), Python's and pytest's versions, the libraries a module may read
-  at import (their top module's path, size and time), the plugins whose
-  hooks take part in collection, and the ini values that steer it.
+  (``$XDG_CACHE_HOME/tornado-conformance``, else ``~/.cache/...``). Everything the
+  collection depends on decides whether a file may be used: which file, the setting
+  (the interpreter, pytest's version, the installed copy of the kit, the plugins shaping
+  collection, the ini values that steer it); the key inside, the files (every file of
+  the kit, and the top module of each library a module may read at import, by path,
+  size and modification time).
 * **Listing.** With a manifest of that key, a shipped module becomes a `ManifestModule`
   whose children are `Check` items built from the record, without importing anything.
   Selection (``-k``, ``-m``, ``--deselect``, the kit's ``--level``/``--check``...),
@@ -31,7 +32,8 @@ It is all or nothing per module, and falls back to the ordinary collection whene
 cannot be exact: a module whose marks are not plain data, whose items are not module
 level functions, or that parametrizes a fixture wider than a function; a run with a
 plugin the manifest does not know hooking collection; ``TORNADO_CONFORMANCE_NO_MANIFEST=1``;
-a cache directory that cannot be written. A module whose real collection no longer
+``--last-failed`` (which trims what it sees of a module); a cache directory that cannot
+be written. A module whose real collection no longer
 matches its record (a file changed without changing its stamp) fails each of its checks
 with that explanation rather than running something else.
 """
