@@ -4,7 +4,11 @@ Run from a checkout, with the interpreter the kit is installed in::
 
     nice -n 10 python benchmarks/bench_vs_tornado.py [--rounds 3] [--markdown]
 
-Each round runs, one after another (so the machine's drift hits every figure alike):
+First, once, the first run after installing or changing the kit: ``--collect-only`` in an
+empty cache (``XDG_CACHE_HOME`` in the scratch directory), which collects every module the
+ordinary way and writes the manifest the later runs list the checks from
+(conformance/_manifest.py). Then each round runs, one after another (so the machine's
+drift hits every figure alike), with that cache:
 
 1. start-up: ``tornado-conformance --impl=tornado --collect-only -q -p no:cacheprovider``;
 2. the whole kit, serially: ``tornado-conformance --impl=tornado -q -p no:cacheprovider
