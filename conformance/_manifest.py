@@ -211,6 +211,9 @@ class Manifest:
         self.path = path
         self.modules: dict[str, Any] = {}
         self.recorded: dict[str, Any] = {}
+        from .run import suites_dir
+
+        self._suites = suites_dir().resolve()
         try:
             data = marshal.loads(path.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
@@ -255,10 +258,8 @@ class Manifest:
         return manifest
 
     def relative(self, path: Path) -> str | None:
-        from .run import suites_dir
-
         try:
-            return Path(path).resolve().relative_to(suites_dir().resolve()).as_posix()
+            return Path(path).resolve().relative_to(self._suites).as_posix()
         except ValueError:
             return None
 
@@ -295,6 +296,8 @@ class Manifest:
 
 
 def _entry(module: pytest.Module, children: list[Any]) -> dict[str, Any] | None:
+    from ._fuzz import is_property
+
     module_marks = []
     for mark in module.own_markers:
         record = _mark_record(mark)
@@ -320,8 +323,6 @@ def _entry(module: pytest.Module, children: list[Any]) -> dict[str, Any] | None:
         path, lineno, _domain = child.reportinfo()
         if Path(path) != Path(module.path):
             return None
-        from ._fuzz import is_property
-
         keywords = sorted(k for k in getattr(child.function, "__dict__", {}) if type(k) is str)
         if not (type(child.name) is str and type(child.originalname) is str and type(lineno) is int):
             return None
